@@ -1,0 +1,64 @@
+# deferproxy — the two commands a newcomer needs:
+#   make demo   run the product on an embedded example (throwaway PostgreSQL + proxy)
+#   make test   install what the tests need and run them all
+SHELL := /bin/bash
+GO ?= go
+VENV ?= $(CURDIR)/.venv
+export DEFERPROXY_VENV := $(VENV)
+BIN := bin/deferproxy
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+FUZZTIME ?= 10s
+
+.PHONY: all build test test-go fuzz-short deps postgres venv demo run bench clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/deferproxy
+
+## deps: PostgreSQL server binaries (Debian packages) and the Python test venv.
+deps: postgres venv
+
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing PostgreSQL from Debian's packages"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgresql-contrib >/dev/null; \
+	  else echo "PostgreSQL server binaries are missing: sudo apt-get install postgresql" >&2; exit 1; fi; \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements-test.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
+## test: everything, including the integration tests against a throwaway PostgreSQL and real dbt.
+test: deps
+	$(MAKE) test-go fuzz-short
+
+test-go:
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 25m ./...
+
+## fuzz-short: each fuzz target briefly, on its kept seed corpus plus a little new input.
+fuzz-short:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+demo: build postgres
+	$(GO) run ./cmd/deferproxy demo
+
+run: demo
+
+bench: build postgres
+	bash bench/pgbench.sh
+
+clean:
+	rm -rf bin

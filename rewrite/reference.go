@@ -1,0 +1,95 @@
+package rewrite
+
+// Role says what a statement does with a relation.
+type Role int
+
+const (
+	// Read: the relation is read (FROM, JOIN, subqueries, USING, the query of CTAS/INSERT…SELECT/COPY (…) TO, …).
+	Read Role = iota
+	// Write: the relation is created, replaced, altered, renamed, dropped, truncated, inserted into, updated,
+	// deleted from, merged into, commented on, granted on, locked, indexed, refreshed or copied into (SPEC §5.2).
+	Write
+)
+
+func (r Role) String() string {
+	if r == Write {
+		return "write"
+	}
+	return "read"
+}
+
+// Dialect selects the identifier rules: how unquoted names fold and which comment forms exist.
+type Dialect int
+
+const (
+	// Postgres folds unquoted identifiers to lower case.
+	Postgres Dialect = iota
+	// Snowflake folds unquoted identifiers to upper case and also knows // comments.
+	Snowflake
+)
+
+// Reference is one relation name as it stands in the SQL text.
+type Reference struct {
+	// Parts are the name's parts as written, quotes removed and "" unescaped: [db, schema, name], [schema, name] or [name].
+	Parts []string
+	// Quoted tells, per part, whether it was written as a quoted identifier.
+	Quoted []bool
+	// Normalized are the parts folded the warehouse's way (unquoted parts folded, quoted parts exact).
+	Normalized []string
+	// Start and End are the byte offsets of the whole name (all parts, dots and quotes) in the SQL text: sql[Start:End].
+	Start, End int
+	// Role is Read or Write.
+	Role Role
+	// Statement is the index of the statement (in a multi-statement string) this reference belongs to.
+	Statement int
+}
+
+// Statement is one statement of a (possibly multi-statement) SQL string.
+type Statement struct {
+	// Start and End are the statement's byte span in the SQL text (without the separating semicolon).
+	Start, End int
+	// Kind is a short upper-case tag such as "SELECT", "CREATE TABLE AS", "CREATE VIEW", "INSERT", "MERGE",
+	// "DROP", "ALTER TABLE", "COPY", "EXPLAIN", "SET", "SHOW", "OTHER".
+	Kind string
+	// CatalogQuery is true when the statement reads information_schema or pg_catalog relations (SPEC §5.5).
+	CatalogQuery bool
+	// DDL is true for statements that create, drop, rename or replace relations (dev catalog invalidation).
+	DDL bool
+	// References are the relation names of this statement, in text order.
+	References []Reference
+}
+
+// Analysis is the result of analysing a SQL string. It is immutable and may be shared (the cache hands out one
+// Analysis to many callers).
+type Analysis struct {
+	Statements []Statement
+	// Parsed is true when pg_query parsed the text; false when the lexer fallback produced the references (SPEC §5.3).
+	Parsed bool
+	// ParseError is pg_query's error when Parsed is false (empty otherwise).
+	ParseError string
+}
+
+// Resolver decides, for each read reference, whether it is swapped and for which name.
+type Resolver interface {
+	// Resolve returns the replacement name parts (unquoted, as the warehouse stores them; rewrite quotes a part only
+	// when needed) and true to swap, or false to keep the reference. The number of parts returned is the number
+	// written (the resolver keeps 2-part names 2-part when it can, SPEC §5.4).
+	Resolve(ref Reference) (replacement []string, ok bool)
+}
+
+// Deferral reports one swapped reference.
+type Deferral struct {
+	Ref Reference
+	// From is the name as written; To is the replacement text written in its place.
+	From, To string
+}
+
+// Result is the outcome of Rewrite.
+type Result struct {
+	// SQL is the rewritten text; it is the input string itself when nothing was swapped.
+	SQL string
+	// Deferrals lists each swapped reference in text order.
+	Deferrals []Deferral
+	// Analysis is the analysis the rewrite was based on (write targets are in it, never swapped).
+	Analysis *Analysis
+}
