@@ -1,0 +1,182 @@
+// Package admin is deferproxy's operator HTTP listener: /healthz, /readyz, /status (JSON), /metrics (Prometheus) and
+// a small status page at /. It knows nothing about the defer engine: the command wires in a StatusSource and a
+// readiness check, so this package imports nothing of ours.
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// StatusSource is anything that can describe itself as a JSON-able value; the defer engine satisfies it. When the
+// value also implements prometheus.Collector, its metrics are served on /metrics too.
+type StatusSource interface {
+	Status() any
+}
+
+// SessionStats are the proxy's session counters, as shown on /status and /metrics.
+type SessionStats struct {
+	Active uint64 `json:"active"`
+	Total  uint64 `json:"total"`
+}
+
+// Config configures a Server. Only Addr is required; every other field may be left zero.
+type Config struct {
+	// Addr is the TCP address to listen on, e.g. "127.0.0.1:6480".
+	Addr string
+	// Version is the deferproxy version shown on /status and in deferproxy_build_info.
+	Version string
+	// Listen and Upstream describe the proxy for people reading /status (Upstream must carry no password).
+	Listen, Upstream string
+	// Sessions returns the proxy's session counters; nil reports zeros.
+	Sessions func() SessionStats
+	// Ready reports whether the proxy can serve (upstream reachable, manifest loaded); nil means always ready.
+	Ready func(ctx context.Context) error
+	// Engine is the defer engine's status; nil when the proxy runs pass-through.
+	Engine StatusSource
+	// EngineNote explains, on /status and the page, why there is no engine (e.g. "no manifest configured").
+	EngineNote string
+	// ReadyTimeout bounds one /readyz check (default 2s).
+	ReadyTimeout time.Duration
+	// Logger receives listener errors; nil discards them.
+	Logger *slog.Logger
+}
+
+// Status is the document served on /status and rendered by the page and by `deferproxy status`.
+type Status struct {
+	Version    string       `json:"version"`
+	StartedAt  time.Time    `json:"started_at"`
+	Uptime     string       `json:"uptime"`
+	Listen     string       `json:"listen,omitempty"`
+	Upstream   string       `json:"upstream,omitempty"`
+	Sessions   SessionStats `json:"sessions"`
+	Ready      bool         `json:"ready"`
+	ReadyError string       `json:"ready_error,omitempty"`
+	Engine     any          `json:"engine,omitempty"`
+	EngineNote string       `json:"engine_note,omitempty"`
+}
+
+// Server is the admin HTTP listener. Its lifecycle follows net/http.Server: Serve or ListenAndServe until Shutdown.
+type Server struct {
+	cfg     Config
+	started time.Time
+	http    *http.Server
+	reg     *prometheus.Registry
+
+	mu   sync.Mutex
+	addr net.Addr
+}
+
+// New builds a Server and its metrics registry. It does not listen yet.
+func New(cfg Config) (*Server, error) {
+	if cfg.Addr == "" {
+		return nil, errors.New("admin: empty listen address (to disable the admin listener, do not create it)")
+	}
+	if cfg.ReadyTimeout <= 0 {
+		cfg.ReadyTimeout = 2 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, started: time.Now(), reg: prometheus.NewRegistry()}
+	if err := s.registerMetrics(); err != nil {
+		return nil, err
+	}
+	s.http = &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+// Handler returns the admin routes; useful on its own with httptest.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET /status", s.status)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	mux.HandleFunc("GET /{$}", s.page)
+	return mux
+}
+
+// Registry is the Prometheus registry behind /metrics, for callers that want to add collectors.
+func (s *Server) Registry() *prometheus.Registry { return s.reg }
+
+// ListenAndServe listens on Config.Addr and serves until Shutdown; it returns nil after a clean shutdown.
+func (s *Server) ListenAndServe(ctx context.Context) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("admin listen %s: %w (pass --admin with a free address, or --admin \"\" to disable it)", s.cfg.Addr, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve serves on ln until Shutdown; it returns nil after a clean shutdown.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	s.mu.Lock()
+	s.addr = ln.Addr()
+	s.mu.Unlock()
+	s.http.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
+	err := s.http.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Addr is the listening address, nil until Serve has started.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
+
+// Shutdown stops the listener and waits for in-flight requests until ctx is done.
+func (s *Server) Shutdown(ctx context.Context) error {
+	return s.http.Shutdown(ctx)
+}
+
+// Snapshot builds the current Status document, running the readiness check.
+func (s *Server) Snapshot(ctx context.Context) Status {
+	st := Status{
+		Version:    s.cfg.Version,
+		StartedAt:  s.started.UTC(),
+		Uptime:     time.Since(s.started).Round(time.Second).String(),
+		Listen:     s.cfg.Listen,
+		Upstream:   s.cfg.Upstream,
+		EngineNote: s.cfg.EngineNote,
+	}
+	if s.cfg.Sessions != nil {
+		st.Sessions = s.cfg.Sessions()
+	}
+	if err := s.checkReady(ctx); err != nil {
+		st.ReadyError = err.Error()
+	} else {
+		st.Ready = true
+	}
+	if s.cfg.Engine != nil {
+		st.Engine = s.cfg.Engine.Status()
+	}
+	return st
+}
+
+func (s *Server) checkReady(ctx context.Context) error {
+	if s.cfg.Ready == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ReadyTimeout)
+	defer cancel()
+	return s.cfg.Ready(ctx)
+}

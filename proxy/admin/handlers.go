@@ -1,0 +1,34 @@
+package admin
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+// healthz answers 200 as long as the listener serves: it says the process is alive, nothing more.
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}
+
+// readyz answers 200 when the proxy can serve sessions (Config.Ready), else 503 with the reason.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := s.checkReady(r.Context()); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("not ready: " + err.Error() + "\n"))
+		return
+	}
+	w.Write([]byte("ready\n"))
+}
+
+// status serves the Status document as indented JSON.
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(s.Snapshot(r.Context())); err != nil {
+		s.cfg.Logger.Warn("admin: encode /status", "err", err)
+	}
+}
