@@ -1,0 +1,326 @@
+// Package deferral is the defer engine: it joins the production manifest, the developer's dev target and the SQL
+// analysis of rewrite/ into a proxy.Hook that rewrites read references to production, guards production against dev
+// writes and tells the client what it did (SPEC §4–§8).
+package deferral
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/deferproxy/deferproxy/catalog"
+	"github.com/deferproxy/deferproxy/proxy"
+)
+
+// Config configures an Engine (see CONTRACTS.md; every field has a default except Manifest and DevSchema).
+type Config struct {
+	Manifest        string            // production manifest: path or file:path (watched)
+	DevManifest     string            // optional dev target/manifest.json (watched)
+	DevSchema       string            // name or template over the login user, e.g. "dbt_{user}"
+	DevDatabase     string            // default: the session's database
+	SchemaMap       map[string]string // dev schema -> prod schema
+	Mode            string            // "defer" (default) | "favor_state" | "off"
+	AllowProdWrites bool
+	CatalogDSN      string        // pgx DSN for dev-catalog queries
+	CatalogTimeout  time.Duration // 2s
+	CatalogTTL      time.Duration // 10s
+	OnCatalogError  string        // "open" (default) | "fail"
+	Notices         string        // "first" (default) | "all" | "off"
+	StaleAfter      time.Duration // 24h
+	SelectedWindow  time.Duration // 30m
+	Logger          *slog.Logger
+}
+
+// Engine is the defer engine. It implements proxy.Hook; one Engine serves every session of a proxy.
+type Engine struct {
+	cfg       Config
+	log       *slog.Logger
+	prod      *catalog.ManifestStore
+	dev       *catalog.ManifestStore // nil without DevManifest
+	devcat    *catalog.DevCatalog
+	existence catalog.Existence // devcat, or a test double set by tests that cannot reach PostgreSQL
+	sql       *sqlPort
+	sel       *selection
+	recent    *recentRing
+	failClose bool
+
+	defaultMode atomic.Int32 // catalog.Mode for new sessions
+
+	maps sync.Map // targetKey → *targetState (DevMap + prefilter per dev target, rebuilt when manifests change)
+
+	sessMu   sync.Mutex
+	sessions map[uint64]*session
+
+	statements, rewritten, deferrals, refused, failedOpen, introspected atomic.Uint64
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	closed atomic.Bool
+}
+
+var _ proxy.Hook = (*Engine)(nil)
+
+// New loads the manifests (the production manifest must load), prepares the dev catalog and starts the manifest
+// watchers, which run until ctx is done or Close is called.
+func New(ctx context.Context, cfg Config) (*Engine, error) {
+	if cfg.Manifest == "" {
+		return nil, errors.New("defer engine: no production manifest configured: set --manifest (or manifest: in the config file)")
+	}
+	if cfg.DevSchema == "" && cfg.DevManifest == "" && len(cfg.SchemaMap) == 0 {
+		return nil, errors.New("defer engine: no dev target: set --dev-schema (a name, or a template like dbt_{user}), --dev-manifest or --schema-map")
+	}
+	mode, err := catalog.ParseMode(cfg.Mode)
+	if err != nil {
+		return nil, fmt.Errorf("defer engine: %w", err)
+	}
+	switch cfg.OnCatalogError {
+	case "", "open", "fail":
+	default:
+		return nil, fmt.Errorf("defer engine: on_catalog_error %q: use open or fail", cfg.OnCatalogError)
+	}
+	switch cfg.Notices {
+	case "":
+		cfg.Notices = "first"
+	case "first", "all", "off":
+	default:
+		return nil, fmt.Errorf("defer engine: notices %q: use first, all or off", cfg.Notices)
+	}
+	if cfg.CatalogTimeout <= 0 {
+		cfg.CatalogTimeout = 2 * time.Second
+	}
+	if cfg.CatalogTTL <= 0 {
+		cfg.CatalogTTL = 10 * time.Second
+	}
+	if cfg.StaleAfter <= 0 {
+		cfg.StaleAfter = 24 * time.Hour
+	}
+	if cfg.SelectedWindow <= 0 {
+		cfg.SelectedWindow = 30 * time.Minute
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	e := &Engine{
+		cfg:       cfg,
+		log:       cfg.Logger,
+		sql:       newSQLPort(),
+		sel:       newSelection(cfg.SelectedWindow),
+		recent:    newRecentRing(100),
+		failClose: cfg.OnCatalogError == "fail",
+		sessions:  map[uint64]*session{},
+	}
+	e.defaultMode.Store(int32(mode))
+
+	e.prod, err = catalog.NewManifestStore(cfg.Manifest, catalog.StoreOptions{Logger: cfg.Logger, Name: "production manifest"})
+	if err != nil {
+		return nil, fmt.Errorf("defer engine: %w", err)
+	}
+	if cfg.DevManifest != "" {
+		e.dev, err = catalog.NewManifestStore(cfg.DevManifest, catalog.StoreOptions{Logger: cfg.Logger, Name: "dev manifest"})
+		if err != nil {
+			return nil, fmt.Errorf("defer engine: %w", err)
+		}
+	}
+	if cfg.CatalogDSN != "" {
+		e.devcat, err = catalog.NewDevCatalog(catalog.DevCatalogConfig{
+			DSN: cfg.CatalogDSN, TTL: cfg.CatalogTTL, Timeout: cfg.CatalogTimeout, Logger: cfg.Logger,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("defer engine: dev catalog: %w", err)
+		}
+		e.existence = e.devcat
+	}
+
+	wctx, cancel := context.WithCancel(ctx)
+	e.cancel = cancel
+	// The production manifest must load once at start: a proxy that cannot defer anything should say so now.
+	// A watcher keeps running after a failed start only for the dev manifest, which dbt writes later.
+	if err := e.prod.Start(wctx); err != nil {
+		cancel()
+		e.closeCatalog()
+		return nil, fmt.Errorf("defer engine: %w", err)
+	}
+	if e.dev != nil {
+		if err := e.dev.Start(wctx); err != nil {
+			e.log.Warn("dev manifest not loaded yet; mapping falls back until dbt writes it", "source", cfg.DevManifest, "err", err)
+		}
+	}
+	return e, nil
+}
+
+func (e *Engine) closeCatalog() {
+	if e.devcat != nil {
+		e.devcat.Close()
+	}
+}
+
+// Close stops the watchers and closes the dev catalog's connections. Sessions still open keep working with the last
+// snapshots but no longer see reloads.
+func (e *Engine) Close() error {
+	if !e.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	if e.cancel != nil {
+		e.cancel()
+	}
+	e.prod.Wait()
+	if e.dev != nil {
+		e.dev.Wait()
+	}
+	e.closeCatalog()
+	return nil
+}
+
+// SetDefaultMode changes the mode of sessions opened from now on (the admin API, SPEC §8).
+func (e *Engine) SetDefaultMode(mode string) error {
+	m, err := catalog.ParseMode(mode)
+	if err != nil {
+		return err
+	}
+	e.defaultMode.Store(int32(m))
+	return nil
+}
+
+// OpenSession implements proxy.Hook.
+func (e *Engine) OpenSession(ctx context.Context, info proxy.SessionInfo) proxy.SessionHook {
+	s := newSession(e, info)
+	e.sessMu.Lock()
+	e.sessions[info.ID] = s
+	e.sessMu.Unlock()
+	return s
+}
+
+func (e *Engine) dropSession(id uint64) {
+	e.sessMu.Lock()
+	delete(e.sessions, id)
+	e.sessMu.Unlock()
+}
+
+// targetKey identifies a dev target: the DevMap and prefilter depend only on it and on the manifests.
+type targetKey struct {
+	database, schema string
+}
+
+// targetState is the per-target view of one pair of manifest snapshots.
+type targetState struct {
+	prod, dev *catalog.Manifest
+	devmap    *catalog.DevMap
+	filter    prefilter
+	// prodSchemas are the names (schema part) of the schemas holding production relations, for the write guard's
+	// fail-closed check on statements that do not parse.
+	prodSchemas []string
+}
+
+// target returns the DevMap and prefilter for a dev target over the current manifests, building them once per
+// manifest pair (reloads make the next statement rebuild; concurrent builders may race, and either result is right).
+func (e *Engine) target(prod *catalog.Manifest, key targetKey) *targetState {
+	var dev *catalog.Manifest
+	if e.dev != nil {
+		dev = e.dev.Current()
+	}
+	if v, ok := e.maps.Load(key); ok {
+		ts := v.(*targetState)
+		if ts.prod == prod && ts.dev == dev {
+			return ts
+		}
+	}
+	dm := catalog.NewDevMap(catalog.DevMapConfig{
+		Prod:      prod,
+		Dev:       dev,
+		SchemaMap: e.cfg.SchemaMap,
+		Target:    catalog.DevTarget{Database: key.database, Schema: key.schema},
+	})
+	ts := &targetState{prod: prod, dev: dev, devmap: dm}
+	seen := map[string]bool{}
+	var names []string
+	for _, s := range dm.DevSchemas() {
+		if !seen[s.Schema] {
+			seen[s.Schema] = true
+			names = append(names, s.Schema)
+		}
+	}
+	for _, s := range prod.ProdSchemas() {
+		ts.prodSchemas = append(ts.prodSchemas, s.Schema)
+		if !seen[s.Schema] {
+			seen[s.Schema] = true
+			names = append(names, s.Schema)
+		}
+	}
+	ts.filter = e.sql.newPrefilter(names)
+	e.maps.Store(key, ts)
+	return ts
+}
+
+// Status implements the admin view (SPEC §7).
+func (e *Engine) Status() Status {
+	st := Status{
+		DefaultMode:     catalog.Mode(e.defaultMode.Load()).String(),
+		Statements:      e.statements.Load(),
+		Rewritten:       e.rewritten.Load(),
+		Deferrals:       e.deferrals.Load(),
+		Refused:         e.refused.Load(),
+		FailedOpen:      e.failedOpen.Load(),
+		IntrospectionRW: e.introspected.Load(),
+		Recent:          e.recent.list(),
+		Sessions:        []SessionStatus{},
+	}
+	if err := e.prod.LastError(); err != nil {
+		st.ProductionError = err.Error()
+	}
+	if m := e.prod.Current(); m != nil {
+		st.Production = e.runStatus(m)
+		st.Mapping = e.mappingSummary(m)
+	} else {
+		st.Mapping = "none: no production manifest loaded"
+	}
+	e.sessMu.Lock()
+	for _, s := range e.sessions {
+		st.Sessions = append(st.Sessions, s.status())
+	}
+	e.sessMu.Unlock()
+	sortSessions(st.Sessions)
+	return st
+}
+
+func (e *Engine) runStatus(m *catalog.Manifest) *RunStatus {
+	md := m.Metadata()
+	rs := &RunStatus{
+		Source:        e.prod.Source(),
+		Label:         runLabel(md),
+		DBTVersion:    md.DbtVersion,
+		InvocationID:  md.InvocationID,
+		GeneratedAt:   md.GeneratedTime,
+		LoadedAt:      e.prod.LoadedAt(),
+		Nodes:         m.Len(),
+		ProjectName:   md.ProjectName,
+		SchemaVersion: md.DbtSchemaVersion,
+	}
+	if !md.GeneratedTime.IsZero() {
+		age := time.Since(md.GeneratedTime)
+		rs.AgeSeconds = age.Seconds()
+		rs.Stale = age > e.cfg.StaleAfter
+	}
+	return rs
+}
+
+// mappingSummary explains the mapping in use for the configured dev target (templates are shown unexpanded).
+func (e *Engine) mappingSummary(m *catalog.Manifest) string {
+	ts := e.target(m, targetKey{database: e.cfg.DevDatabase, schema: e.cfg.DevSchema})
+	return ts.devmap.Kind().String() + ": " + ts.devmap.Explain()
+}
+
+// runLabel names a production run for humans: the project and the invocation id.
+func runLabel(md catalog.Metadata) string {
+	label := md.InvocationID
+	if label == "" {
+		label = "(no invocation id)"
+	}
+	if md.ProjectName != "" {
+		label = md.ProjectName + " " + label
+	}
+	return label
+}

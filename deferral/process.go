@@ -1,0 +1,514 @@
+package deferral
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/deferproxy/deferproxy/catalog"
+	"github.com/deferproxy/deferproxy/proxy"
+	"github.com/deferproxy/deferproxy/rewrite"
+)
+
+// decided is one read reference and the verdict on it.
+type decided struct {
+	ref rewrite.Reference
+	dec catalog.Decision
+}
+
+// resolver adapts catalog.Decide to rewrite.Resolver for one statement string. It keeps every decision (for notices
+// and --explain) and the first catalog error (after which it keeps everything: reads fail open as a whole).
+type resolver struct {
+	ctx     context.Context
+	base    catalog.Request
+	comment func(stmt int) (executing string, selected func(string) bool)
+	out     []decided
+	err     error
+}
+
+func (r *resolver) Resolve(ref rewrite.Reference) ([]string, bool) {
+	if r.err != nil {
+		return nil, false
+	}
+	req := r.base
+	req.Ref = ref
+	if r.comment != nil {
+		req.Executing, req.Selected = r.comment(ref.Statement)
+	}
+	d, err := catalog.Decide(r.ctx, req)
+	if err != nil {
+		r.err = err
+		return nil, false
+	}
+	r.out = append(r.out, decided{ref: ref, dec: d})
+	if d.Action != catalog.Defer {
+		return nil, false
+	}
+	return d.To, true
+}
+
+// process is the slow path: the statement names a schema that matters.
+func (s *session) process(ctx context.Context, sql string, prod *catalog.Manifest, ts *targetState, scope catalog.Scope,
+	notices []*pgproto3.NoticeResponse) proxy.StatementResult {
+	e := s.e
+	an := e.sql.analyze(sql)
+
+	// The production write guard comes first and never fails open (SPEC §6).
+	if !e.cfg.AllowProdWrites {
+		if ref := s.guard(an, sql, prod, ts, scope); ref != "" {
+			e.refused.Add(1)
+			return proxy.StatementResult{SQL: sql, Notices: notices, Refuse: prodWriteError(ref)}
+		}
+	}
+	s.trackDDL(an, sql, ts, scope)
+
+	if !an.Parsed {
+		// Reads fail open: forwarded unchanged, the session told once.
+		e.failedOpen.Add(1)
+		s.mu.Lock()
+		told := s.warnedParse
+		s.warnedParse = true
+		s.mu.Unlock()
+		if !told {
+			notices = append(notices, warning("deferproxy could not parse a statement ("+an.ParseError+
+				"); it was forwarded unchanged, without deferral (reported once per session)"))
+		}
+		return proxy.StatementResult{SQL: sql, Notices: notices}
+	}
+
+	s.mu.Lock()
+	mode := s.currentMode()
+	var exist catalog.Existence = noCatalog{}
+	if e.existence != nil {
+		exist = e.existence
+	}
+	if len(s.overlay) > 0 {
+		ov := make(map[catalog.Relation]bool, len(s.overlay))
+		for k, v := range s.overlay {
+			ov[k] = v
+		}
+		exist = overlayExistence{base: exist, overlay: ov}
+	}
+	var temps map[string]struct{}
+	if len(s.temps) > 0 {
+		temps = make(map[string]struct{}, len(s.temps))
+		for k := range s.temps {
+			temps[k] = struct{}{}
+		}
+	}
+	s.mu.Unlock()
+	if mode == catalog.ModeOff {
+		return proxy.StatementResult{SQL: sql, Notices: notices}
+	}
+
+	// Query comments: per statement of the string (dbt sends one statement per query, but be exact).
+	comments := s.comments(sql, an)
+	devTarget := s.target.database + "." + s.target.schema
+	r := &resolver{
+		ctx: ctx,
+		base: catalog.Request{
+			Scope: scope, Manifest: prod, DevMap: ts.devmap, Catalog: exist, Mode: mode,
+		},
+	}
+	if temps != nil {
+		r.base.TempTable = func(name string) bool { _, ok := temps[name]; return ok }
+	}
+	r.comment = func(stmt int) (string, func(string) bool) {
+		qc := comments[stmt]
+		return qc.NodeID, func(id string) bool { return e.sel.selected(qc.InvocationID, qc.NodeID, devTarget, id) }
+	}
+	res, err := e.sql.rewrite(sql, an, r)
+	if err == nil {
+		err = r.err
+	}
+	if err != nil {
+		return s.catalogFailure(sql, err, notices)
+	}
+	out := res.SQL
+
+	// Introspection literals (SPEC §5.5) of catalog queries.
+	nIntro := 0
+	for i := range an.Statements {
+		st := &an.Statements[i]
+		if !st.CatalogQuery {
+			continue
+		}
+		edited, n, ierr := s.introspect(ctx, out, sql, st, res.Deferrals, r.base, comments[i])
+		if ierr != nil {
+			return s.catalogFailure(sql, ierr, notices)
+		}
+		out, nIntro = edited, nIntro+n
+	}
+	if nIntro > 0 {
+		e.introspected.Add(1)
+	}
+
+	notices = append(notices, s.feedback(an, r.out, prod, comments)...)
+	if len(res.Deferrals) > 0 {
+		e.rewritten.Add(1)
+		e.deferrals.Add(uint64(len(res.Deferrals)))
+		s.deferrals.Add(uint64(len(res.Deferrals)))
+	}
+	return proxy.StatementResult{SQL: out, Notices: notices}
+}
+
+// catalogFailure applies on_catalog_error (SPEC §6) when the dev catalog could not answer.
+func (s *session) catalogFailure(sql string, err error, notices []*pgproto3.NoticeResponse) proxy.StatementResult {
+	e := s.e
+	if e.failClose {
+		e.refused.Add(1)
+		return proxy.StatementResult{SQL: sql, Notices: notices, Refuse: &pgproto3.ErrorResponse{
+			Severity: "ERROR", SeverityUnlocalized: "ERROR", Code: "58000",
+			Message: "deferproxy: " + err.Error(),
+			Hint:    "The dev catalog must answer to decide what to defer (on_catalog_error: fail). Check catalog_dsn, or set on_catalog_error: open to forward statements unchanged while it is down.",
+		}}
+	}
+	e.failedOpen.Add(1)
+	e.log.Warn("dev catalog unavailable; statement forwarded unchanged", "session", s.info.ID, "err", err)
+	s.mu.Lock()
+	told := s.warnedCatalog
+	s.warnedCatalog = true
+	s.mu.Unlock()
+	if !told {
+		notices = append(notices, warning("deferproxy: "+err.Error()+
+			"; statements are forwarded unchanged, without deferral, until it answers (reported once per session)"))
+	}
+	return proxy.StatementResult{SQL: sql, Notices: notices}
+}
+
+// comments returns the dbt query comment of each statement of the string and records the nodes seen per invocation.
+func (s *session) comments(sql string, an *rewrite.Analysis) []catalog.QueryComment {
+	out := make([]catalog.QueryComment, len(an.Statements))
+	whole, okWhole := catalog.ParseQueryComment(sql)
+	for i, st := range an.Statements {
+		qc, ok := catalog.ParseQueryComment(sql[st.Start:st.End])
+		if !ok && okWhole {
+			qc = whole
+		}
+		out[i] = qc
+		s.e.sel.see(qc.InvocationID, qc.NodeID)
+	}
+	return out
+}
+
+// resolveRel gives the full relation a reference names: 3 parts as written, 2 in the session's database, 1 in the
+// first schema of the search_path (where PostgreSQL creates an unqualified relation).
+func resolveRel(ref rewrite.Reference, scope catalog.Scope) (catalog.Relation, bool) {
+	n := ref.Normalized
+	switch len(n) {
+	case 3:
+		return catalog.Relation{Database: n[0], Schema: n[1], Identifier: n[2]}, true
+	case 2:
+		return catalog.Relation{Database: scope.Database, Schema: n[0], Identifier: n[1]}, true
+	case 1:
+		if len(scope.SearchPath) > 0 {
+			return catalog.Relation{Database: scope.Database, Schema: scope.SearchPath[0], Identifier: n[0]}, true
+		}
+	}
+	return catalog.Relation{}, false
+}
+
+// guard returns the production relation a statement would write, or "" (SPEC §6).
+func (s *session) guard(an *rewrite.Analysis, sql string, prod *catalog.Manifest, ts *targetState, scope catalog.Scope) string {
+	for _, st := range an.Statements {
+		writes := 0
+		for _, ref := range st.References {
+			if ref.Role != rewrite.Write {
+				continue
+			}
+			writes++
+			if name, refused := catalog.ProdWriteGuard(prod, ref, scope); refused {
+				return name
+			}
+		}
+		// The guard never fails open: a statement that did not parse and whose write target the lexer could not
+		// read is refused when it names a production schema at all.
+		if !an.Parsed && writes == 0 && isWriteVerb(firstWord(sql[st.Start:st.End])) {
+			for _, ps := range ts.prodSchemas {
+				if containsWordFold(sql[st.Start:st.End], ps) {
+					return ps + " (a production schema, in a statement deferproxy could not parse)"
+				}
+			}
+		}
+	}
+	return ""
+}
+
+func isWriteVerb(w string) bool {
+	switch strings.ToLower(w) {
+	case "insert", "update", "delete", "merge", "create", "drop", "alter", "truncate", "copy", "grant", "revoke",
+		"comment", "refresh", "lock", "reindex", "cluster", "vacuum", "upsert", "replace", "rename", "with", "select":
+		// WITH and SELECT: data-modifying CTEs and SELECT … INTO write too.
+		return true
+	}
+	return false
+}
+
+// containsWordFold reports whether word occurs in s, case-insensitively, not as part of a longer identifier.
+func containsWordFold(s, word string) bool {
+	if word == "" {
+		return false
+	}
+	for i := 0; i+len(word) <= len(s); i++ {
+		if !strings.EqualFold(s[i:i+len(word)], word) {
+			continue
+		}
+		before := i == 0 || !isIdentByte(s[i-1])
+		after := i+len(word) == len(s) || !isIdentByte(s[i+len(word)])
+		if before && after {
+			return true
+		}
+	}
+	return false
+}
+
+func isIdentByte(c byte) bool {
+	return c == '_' || c == '$' || (c >= '0' && c <= '9') || ((c|0x20) >= 'a' && (c|0x20) <= 'z') || c >= 0x80
+}
+
+func prodWriteError(rel string) *pgproto3.ErrorResponse {
+	return &pgproto3.ErrorResponse{
+		Severity: "ERROR", SeverityUnlocalized: "ERROR", Code: "42501",
+		Message: fmt.Sprintf("deferproxy: permission denied: this dev session may not write to production relation %s", rel),
+		Detail:  "Writes from a dev session into a production relation (or a schema that holds production nodes) are refused by the production write guard.",
+		Hint:    "To allow it, set allow_prod_writes: true in the deferproxy configuration (or start it with --allow-prod-writes).",
+	}
+}
+
+// trackDDL remembers the relations this statement creates, replaces, renames or drops in the open transaction
+// (overlay over the shared dev catalog) and the schemas to invalidate when the transaction ends.
+func (s *session) trackDDL(an *rewrite.Analysis, sql string, ts *targetState, scope catalog.Scope) {
+	for _, st := range an.Statements {
+		if !st.DDL {
+			continue
+		}
+		kind := strings.ToUpper(st.Kind)
+		var writes []rewrite.Reference
+		for _, ref := range st.References {
+			if ref.Role == rewrite.Write {
+				writes = append(writes, ref)
+			}
+		}
+		s.mu.Lock()
+		if len(writes) == 0 {
+			s.ddlUnknown = true // DROP SCHEMA, …: which relations changed is unknown
+		}
+		var prevRel catalog.Relation
+		for i, ref := range writes {
+			rel, ok := resolveRel(ref, scope)
+			if len(ref.Normalized) == 1 && i > 0 && prevRel.Schema != "" {
+				// ALTER … RENAME TO new: the new name lives in the old one's schema.
+				rel = catalog.Relation{Database: prevRel.Database, Schema: prevRel.Schema, Identifier: ref.Normalized[0]}
+				ok = true
+			} else if len(ref.Normalized) == 1 && strings.HasPrefix(kind, "CREATE") {
+				if s.temps == nil {
+					s.temps = map[string]struct{}{}
+				}
+				s.temps[ref.Normalized[0]] = struct{}{}
+			}
+			if !ok {
+				continue
+			}
+			if s.ddlSchemas == nil {
+				s.ddlSchemas = map[catalog.SchemaName]struct{}{}
+			}
+			s.ddlSchemas[catalog.SchemaName{Database: rel.Database, Schema: rel.Schema}] = struct{}{}
+			if s.overlay == nil {
+				s.overlay = map[catalog.Relation]bool{}
+			}
+			created := false
+			switch {
+			case strings.HasPrefix(kind, "DROP"):
+				s.overlay[rel] = false
+			case strings.HasPrefix(kind, "ALTER") && len(writes) >= 2:
+				if i == 0 {
+					s.overlay[rel] = false
+				} else {
+					s.overlay[rel], created = true, true
+				}
+			case strings.HasPrefix(kind, "CREATE") && !strings.Contains(kind, "INDEX") && i == 0,
+				kind == "SELECT INTO":
+				s.overlay[rel], created = true, true
+			}
+			if created {
+				if m, ok := ts.devmap.Lookup(rel); ok {
+					s.e.sel.markBuilt(s.target.database+"."+s.target.schema, m.UniqueID)
+				}
+			}
+			prevRel = rel
+		}
+		s.mu.Unlock()
+	}
+}
+
+// introspect rewrites the literals of one catalog query (SPEC §5.5) in out (the SQL after relation rewriting; st's
+// offsets are in the original sql and are shifted by the deferrals before them). It returns the new text and the
+// number of literals changed.
+func (s *session) introspect(ctx context.Context, out, orig string, st *rewrite.Statement, defs []rewrite.Deferral,
+	base catalog.Request, qc catalog.QueryComment) (string, int, error) {
+	lits := introspectionLiterals(orig[st.Start:st.End])
+	if len(lits) == 0 {
+		return out, 0, nil
+	}
+	var schema, name, db string
+	for _, l := range lits {
+		var p *string
+		switch l.role {
+		case litSchema:
+			p = &schema
+		case litName:
+			p = &name
+		case litCatalog:
+			p = &db
+		}
+		if *p != "" && *p != l.value {
+			return out, 0, nil // two different relations: not the shape of one relation's introspection
+		}
+		*p = l.value
+	}
+	if schema == "" || name == "" {
+		return out, 0, nil
+	}
+	if db == "" {
+		db = base.Scope.Database
+	}
+	ref := rewrite.Reference{
+		Parts: []string{db, schema, name}, Quoted: []bool{true, true, true},
+		Normalized: []string{db, schema, name}, Role: rewrite.Read,
+	}
+	req := base
+	req.Ref = ref
+	req.Executing = qc.NodeID
+	devTarget := s.target.database + "." + s.target.schema
+	req.Selected = func(id string) bool { return s.e.sel.selected(qc.InvocationID, qc.NodeID, devTarget, id) }
+	d, err := catalog.Decide(ctx, req)
+	if err != nil {
+		return out, 0, err
+	}
+	if d.Action != catalog.Defer || d.CrossDatabase || d.Prod.Schema == "" {
+		return out, 0, nil
+	}
+	// Apply right to left so earlier offsets stay valid.
+	for i := len(lits) - 1; i >= 0; i-- {
+		l := lits[i]
+		var v string
+		switch l.role {
+		case litSchema:
+			v = d.Prod.Schema
+		case litName:
+			v = d.Prod.Identifier
+		case litCatalog:
+			v = d.Prod.Database
+		}
+		start := shift(st.Start+l.start, defs)
+		end := shift(st.Start+l.end, defs)
+		out = out[:start] + quoteLiteral(v) + out[end:]
+	}
+	return out, len(lits), nil
+}
+
+// shift maps an offset of the original text to the rewritten text, given the deferrals applied (in text order).
+func shift(pos int, defs []rewrite.Deferral) int {
+	delta := 0
+	for _, d := range defs {
+		if d.Ref.End <= pos {
+			delta += len(d.To) - (d.Ref.End - d.Ref.Start)
+		}
+	}
+	return pos + delta
+}
+
+// feedback builds the client notices of one statement string (SPEC §7).
+func (s *session) feedback(an *rewrite.Analysis, ds []decided, prod *catalog.Manifest, comments []catalog.QueryComment) []*pgproto3.NoticeResponse {
+	e := s.e
+	var out []*pgproto3.NoticeResponse
+	byStmt := map[int][]decided{}
+	var cross []decided
+	for _, d := range ds {
+		if d.dec.Action == catalog.Defer {
+			byStmt[d.ref.Statement] = append(byStmt[d.ref.Statement], d)
+		} else if d.dec.CrossDatabase {
+			cross = append(cross, d)
+		}
+	}
+	md := prod.Metadata()
+	now := time.Now()
+	for i := range an.Statements {
+		list := byStmt[i]
+		if len(list) == 0 {
+			continue
+		}
+		for _, d := range list {
+			e.recent.add(RecentDeferral{At: now, Session: s.info.ID, NodeID: comments[i].NodeID,
+				From: shortName(d.dec.Dev), To: shortName(d.dec.Prod)})
+		}
+		if e.cfg.Notices != "off" {
+			n := notice(deferNotice(list, md))
+			s.mu.Lock()
+			first := !s.toldRun
+			s.toldRun = true
+			s.mu.Unlock()
+			if first || e.cfg.Notices == "all" {
+				n.Detail = fmt.Sprintf("production manifest %s: invocation_id %s, dbt %s, generated_at %s",
+					e.prod.Source(), md.InvocationID, md.DbtVersion, md.GeneratedAt)
+			}
+			out = append(out, n)
+		}
+		if !md.GeneratedTime.IsZero() && now.Sub(md.GeneratedTime) > e.cfg.StaleAfter {
+			s.mu.Lock()
+			warned := s.warnedStale
+			s.warnedStale = true
+			s.mu.Unlock()
+			if !warned {
+				out = append(out, warning(fmt.Sprintf(
+					"deferproxy: the production manifest is stale: generated %s ago (stale_after %s); deferred reads may not match production",
+					humanAge(now.Sub(md.GeneratedTime)), e.cfg.StaleAfter)))
+			}
+		}
+		if k := strings.ToUpper(an.Statements[i].Kind); k == "CREATE VIEW" {
+			out = append(out, warning(fmt.Sprintf(
+				"deferproxy: this dev view reads %d deferred production relation(s); a production rebuild (drop … cascade) will drop it: dbt run it again, or materialize it as a table",
+				len(list))))
+		}
+	}
+	if len(cross) > 0 && e.cfg.Notices != "off" {
+		names := make([]string, 0, len(cross))
+		for _, d := range cross {
+			names = append(names, shortName(d.dec.Dev)+" → "+d.dec.Prod.String())
+		}
+		out = append(out, notice("deferproxy did not defer "+strings.Join(names, ", ")+
+			": production is in another database, which PostgreSQL cannot read from this one"))
+	}
+	return out
+}
+
+// deferNotice is the SPEC §7 message: deferred N relations to production run <label> (<generated_at>): a → b, …
+func deferNotice(list []decided, md catalog.Metadata) string {
+	var b strings.Builder
+	if len(list) == 1 {
+		b.WriteString("deferred 1 relation")
+	} else {
+		fmt.Fprintf(&b, "deferred %d relations", len(list))
+	}
+	fmt.Fprintf(&b, " to production run %s (%s): ", runLabel(md), md.GeneratedAt)
+	for i, d := range list {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(shortName(d.dec.Dev))
+		b.WriteString(" → ")
+		b.WriteString(shortName(d.dec.Prod))
+	}
+	return b.String()
+}
+
+// shortName renders schema.identifier (the database is the session's, or said elsewhere).
+func shortName(r catalog.Relation) string {
+	return catalog.Relation{Schema: r.Schema, Identifier: r.Identifier}.String()
+}
+
+var _ = errors.Is

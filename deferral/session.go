@@ -1,0 +1,430 @@
+package deferral
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/deferproxy/deferproxy/catalog"
+	"github.com/deferproxy/deferproxy/proxy"
+	"github.com/deferproxy/deferproxy/rewrite"
+)
+
+// session is one client session's view of the engine (proxy.SessionHook). Statement runs on the session's
+// client-reading goroutine and ReadyForQuery on its upstream-reading goroutine; mu guards what both touch.
+type session struct {
+	e      *Engine
+	info   proxy.SessionInfo
+	target targetKey
+	since  time.Time
+
+	deferrals atomic.Uint64
+
+	mu sync.Mutex
+	// mode is the committed session mode; modeTx, when non-nil, is the mode state inside the open transaction
+	// (SET deferproxy.mode is transactional like any setting: a rollback undoes it, SET LOCAL ends with the
+	// transaction).
+	mode   catalog.Mode
+	modeTx *modeTx
+	// txStatus is the status of the latest ReadyForQuery; beginSeen says a BEGIN was sent since then (pipelined).
+	txStatus    byte
+	beginSeen   bool
+	rollbackSeen bool
+	// searchPath is the raw search_path (as set), startPath the one from the startup packet (RESET returns to it).
+	searchPath, startPath []string
+	// Dev catalog overlay of the open transaction: relations this session created (true) or dropped (false), and
+	// the schemas its DDL touched (invalidated in the shared dev catalog when the transaction ends).
+	overlay    map[catalog.Relation]bool
+	ddlSchemas map[catalog.SchemaName]struct{}
+	ddlUnknown bool // DDL whose targets are not known (DROP SCHEMA …): invalidate everything
+	// temps are unqualified relation names this session created (temp tables are session-scoped; never deferred).
+	temps map[string]struct{}
+	// once-per-session messages
+	toldNoManifest, warnedParse, warnedCatalog, toldRun, warnedStale bool
+}
+
+// modeTx is the mode state within one transaction.
+type modeTx struct {
+	current    catalog.Mode // in effect now
+	sessionVal catalog.Mode // what COMMIT keeps (the last plain SET)
+	hasSession bool
+}
+
+func newSession(e *Engine, info proxy.SessionInfo) *session {
+	s := &session{
+		e:        e,
+		info:     info,
+		since:    time.Now(),
+		mode:     catalog.Mode(e.defaultMode.Load()),
+		txStatus: 'I',
+	}
+	db := e.cfg.DevDatabase
+	if db == "" {
+		db = info.Database
+	}
+	s.target = targetKey{database: db, schema: catalog.ExpandSchemaTemplate(e.cfg.DevSchema, strings.ToLower(info.User))}
+	s.startPath = defaultSearchPath
+	set := startupSettings(info.Params)
+	if v, ok := set["search_path"]; ok {
+		s.startPath = parseSearchPathList(v)
+	}
+	s.searchPath = s.startPath
+	if v, ok := set[modeGUC]; ok {
+		if m, err := parseMode(v); err == nil {
+			s.mode = m
+		} else {
+			e.log.Warn("ignoring invalid deferproxy.mode in startup options", "session", info.ID, "value", v)
+		}
+	}
+	return s
+}
+
+// currentMode returns the mode in effect (mu held).
+func (s *session) currentMode() catalog.Mode {
+	if s.modeTx != nil {
+		return s.modeTx.current
+	}
+	return s.mode
+}
+
+func (s *session) status() SessionStatus {
+	s.mu.Lock()
+	m := s.currentMode()
+	s.mu.Unlock()
+	return SessionStatus{
+		ID: s.info.ID, User: s.info.User, Database: s.info.Database, Application: s.info.ApplicationName,
+		Mode: m.String(), DevSchema: s.target.database + "." + s.target.schema, Since: s.since,
+		Deferrals: s.deferrals.Load(),
+	}
+}
+
+func sortSessions(ss []SessionStatus) {
+	sort.Slice(ss, func(i, j int) bool { return ss[i].ID < ss[j].ID })
+}
+
+// Close implements proxy.SessionHook.
+func (s *session) Close() {
+	s.mu.Lock()
+	s.flushTxLocked(true)
+	s.mu.Unlock()
+	s.e.dropSession(s.info.ID)
+}
+
+// ReadyForQuery implements proxy.SessionHook: the end of a transaction applies what happened in it.
+func (s *session) ReadyForQuery(txStatus byte) {
+	s.mu.Lock()
+	prev := s.txStatus
+	s.txStatus = txStatus
+	if txStatus == 'I' {
+		if s.modeTx != nil {
+			rolledBack := prev == 'E' || s.rollbackSeen
+			if !rolledBack && s.modeTx.hasSession {
+				s.mode = s.modeTx.sessionVal
+			}
+			s.modeTx = nil
+		}
+		s.beginSeen, s.rollbackSeen = false, false
+		s.flushTxLocked(false)
+	}
+	s.mu.Unlock()
+}
+
+// flushTxLocked ends the transaction's dev catalog overlay: the schemas its DDL touched are refetched by whoever asks
+// next, which gives the truth whether the transaction committed or rolled back.
+func (s *session) flushTxLocked(closing bool) {
+	if s.e.devcat != nil {
+		if s.ddlUnknown {
+			s.e.devcat.InvalidateAll()
+		} else {
+			for sc := range s.ddlSchemas {
+				s.e.devcat.Invalidate(sc.Database, sc.Schema)
+			}
+		}
+	}
+	s.ddlSchemas, s.overlay, s.ddlUnknown = nil, nil, false
+	if closing {
+		s.temps = nil
+	}
+}
+
+// inTxLocked reports whether a statement sent now runs inside a transaction block.
+func (s *session) inTxLocked() bool {
+	return s.txStatus == 'T' || s.txStatus == 'E' || s.beginSeen
+}
+
+// Statement implements proxy.SessionHook.
+func (s *session) Statement(ctx context.Context, kind proxy.StatementKind, sql string) proxy.StatementResult {
+	e := s.e
+	e.statements.Add(1)
+	var notices []*pgproto3.NoticeResponse
+
+	s.trackTransaction(sql)
+	if mentionsDeferproxy(sql) {
+		out, res, done := s.control(sql)
+		if done {
+			return res
+		}
+		sql = out
+		notices = append(notices, res.Notices...)
+	}
+	if mentionsSearchPath(sql) {
+		s.trackSearchPath(sql)
+	}
+
+	prod := e.prod.Current()
+	if prod == nil {
+		s.mu.Lock()
+		told := s.toldNoManifest
+		s.toldNoManifest = true
+		s.mu.Unlock()
+		if !told {
+			notices = append(notices, warning(fmt.Sprintf(
+				"deferproxy: no production manifest is loaded yet (%s); statements are forwarded unchanged, without deferral",
+				e.prod.Source())))
+		}
+		return proxy.StatementResult{SQL: sql, Notices: notices}
+	}
+	ts := e.target(prod, s.target)
+	s.mu.Lock()
+	scope := s.scopeLocked()
+	s.mu.Unlock()
+	if !ts.filter.match(sql) && !pathRelevant(ts, scope) {
+		return proxy.StatementResult{SQL: sql, Notices: notices}
+	}
+	return s.process(ctx, sql, prod, ts, scope, notices)
+}
+
+// trackTransaction notes BEGIN and ROLLBACK sent ahead of the next ReadyForQuery (pipelines, multi-statement
+// strings), so SET deferproxy.mode knows whether it runs in a transaction and whether that transaction was undone.
+func (s *session) trackTransaction(sql string) {
+	w := firstWord(sql)
+	if w == "" {
+		return
+	}
+	switch {
+	case strings.EqualFold(w, "begin"), strings.EqualFold(w, "start"):
+		s.mu.Lock()
+		s.beginSeen = true
+		s.mu.Unlock()
+	case strings.EqualFold(w, "rollback"), strings.EqualFold(w, "abort"):
+		if strings.Contains(strings.ToLower(sql), " to ") {
+			return // ROLLBACK TO SAVEPOINT keeps the transaction open
+		}
+		s.mu.Lock()
+		s.rollbackSeen = true
+		s.mu.Unlock()
+	}
+}
+
+// firstWord returns the first keyword of sql after whitespace and comments (ASCII letters only).
+func firstWord(sql string) string {
+	i := 0
+	for i < len(sql) {
+		switch c := sql[i]; {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ';':
+			i++
+		case c == '-' && i+1 < len(sql) && sql[i+1] == '-':
+			for i < len(sql) && sql[i] != '\n' {
+				i++
+			}
+		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
+			end := strings.Index(sql[i+2:], "*/")
+			if end < 0 {
+				return ""
+			}
+			i += end + 4
+		default:
+			j := i
+			for j < len(sql) && ((sql[j]|0x20) >= 'a' && (sql[j]|0x20) <= 'z') {
+				j++
+			}
+			return sql[i:j]
+		}
+	}
+	return ""
+}
+
+// scopeLocked is where unqualified names resolve now.
+func (s *session) scopeLocked() catalog.Scope {
+	return catalog.Scope{Database: s.info.Database, SearchPath: expandSearchPath(s.searchPath, s.info.User)}
+}
+
+// pathRelevant reports whether an unqualified name can resolve into a schema the engine cares about; then the
+// schema-name prefilter cannot rule a statement out.
+func pathRelevant(ts *targetState, scope catalog.Scope) bool {
+	for _, p := range scope.SearchPath {
+		if ts.filter.has(p) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *session) trackSearchPath(sql string) {
+	changes := findSearchPathChanges(sql)
+	if len(changes) == 0 {
+		return
+	}
+	s.mu.Lock()
+	for _, c := range changes {
+		if c.reset {
+			s.searchPath = s.startPath
+		} else {
+			s.searchPath = c.path
+		}
+	}
+	s.mu.Unlock()
+}
+
+// control answers deferproxy.* statements (SPEC §8). SET and RESET are forwarded (the server keeps a placeholder
+// setting, so its answer, transaction and protocol state stay PostgreSQL's own) and tracked here; SHOW is rewritten
+// into a SELECT of the value. done is true when res is the final answer.
+func (s *session) control(sql string) (out string, res proxy.StatementResult, done bool) {
+	ctls := findControls(sql)
+	if len(ctls) == 0 {
+		return sql, proxy.StatementResult{}, false
+	}
+	for _, c := range ctls {
+		if c.kind == ctlSet {
+			if _, err := parseMode(c.value); err != nil {
+				s.e.refused.Add(1)
+				return sql, proxy.StatementResult{SQL: sql, Refuse: &pgproto3.ErrorResponse{
+					Severity: "ERROR", SeverityUnlocalized: "ERROR", Code: "22023",
+					Message: err.Error(),
+					Hint:    "Available values: defer, favor_state, off.",
+				}}, true
+			}
+		}
+	}
+	type edit struct {
+		start, end int
+		text       string
+	}
+	var edits []edit
+	s.mu.Lock()
+	failed := s.txStatus == 'E' // the server refuses every statement until ROLLBACK
+	for _, c := range ctls {
+		switch c.kind {
+		case ctlSet, ctlReset:
+			if failed {
+				continue
+			}
+			m := catalog.Mode(s.e.defaultMode.Load())
+			if c.kind == ctlSet {
+				m, _ = parseMode(c.value)
+			}
+			s.setModeLocked(m, c.local)
+		case ctlShowMode:
+			edits = append(edits, edit{c.start, c.end,
+				"SELECT " + quoteLiteral(s.currentMode().String()) + ` AS "deferproxy.mode"`})
+		case ctlShowStatus:
+			edits = append(edits, edit{c.start, c.end,
+				"SELECT " + quoteLiteral(s.e.statusLine()) + ` AS "deferproxy.status"`})
+		}
+	}
+	s.mu.Unlock()
+	out = sql
+	for i := len(edits) - 1; i >= 0; i-- {
+		ed := edits[i]
+		out = out[:ed.start] + ed.text + out[ed.end:]
+	}
+	if len(ctls) == 1 && ctls[0].start == 0 || onlyControls(sql, ctls) {
+		return out, proxy.StatementResult{SQL: out}, true
+	}
+	return out, proxy.StatementResult{}, false
+}
+
+// onlyControls reports whether sql holds nothing but the control statements (and separators/comments).
+func onlyControls(sql string, ctls []control) bool {
+	prev := 0
+	for _, c := range ctls {
+		if strings.TrimSpace(strings.Trim(sql[prev:c.start], "; \t\r\n")) != "" {
+			return false
+		}
+		prev = c.end
+	}
+	return strings.TrimSpace(strings.Trim(sql[prev:], "; \t\r\n")) == ""
+}
+
+// setModeLocked applies SET [LOCAL] deferproxy.mode with PostgreSQL's transaction rules.
+func (s *session) setModeLocked(m catalog.Mode, local bool) {
+	if !s.inTxLocked() {
+		if local {
+			return // PostgreSQL: SET LOCAL outside a transaction block has no effect
+		}
+		s.mode = m
+		return
+	}
+	if s.modeTx == nil {
+		s.modeTx = &modeTx{current: s.mode}
+	}
+	s.modeTx.current = m
+	if !local {
+		s.modeTx.sessionVal, s.modeTx.hasSession = m, true
+	}
+}
+
+// statusLine is the one-line answer of SHOW deferproxy.status.
+func (e *Engine) statusLine() string {
+	m := e.prod.Current()
+	if m == nil {
+		return "no production manifest loaded (" + e.prod.Source() + ")"
+	}
+	rs := e.runStatus(m)
+	line := fmt.Sprintf("production run %s (generated_at %s, dbt %s) from %s; %d nodes; age %s",
+		rs.Label, m.Metadata().GeneratedAt, rs.DBTVersion, rs.Source, rs.Nodes, humanAge(time.Duration(rs.AgeSeconds*float64(time.Second))))
+	if rs.Stale {
+		line += " (stale)"
+	}
+	return line
+}
+
+func humanAge(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "unknown"
+	case d < time.Minute:
+		return d.Round(time.Second).String()
+	case d < 48*time.Hour:
+		return d.Round(time.Minute).String()
+	}
+	return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
+}
+
+func notice(msg string) *pgproto3.NoticeResponse {
+	return &pgproto3.NoticeResponse{Severity: "NOTICE", SeverityUnlocalized: "NOTICE", Code: "00000", Message: msg}
+}
+
+func warning(msg string) *pgproto3.NoticeResponse {
+	return &pgproto3.NoticeResponse{Severity: "WARNING", SeverityUnlocalized: "WARNING", Code: "01000", Message: msg}
+}
+
+var errNoCatalog = fmt.Errorf("%w: no catalog_dsn configured", catalog.ErrCatalogUnavailable)
+
+// noCatalog is the Existence of an engine without a dev catalog: every question fails, so reads fail open.
+type noCatalog struct{}
+
+func (noCatalog) Exists(context.Context, catalog.Relation) (bool, error) { return false, errNoCatalog }
+
+// overlayExistence answers from the session's own uncommitted DDL first, then from the shared dev catalog.
+type overlayExistence struct {
+	base    catalog.Existence
+	overlay map[catalog.Relation]bool
+}
+
+func (o overlayExistence) Exists(ctx context.Context, rel catalog.Relation) (bool, error) {
+	if v, ok := o.overlay[rel]; ok {
+		return v, nil
+	}
+	return o.base.Exists(ctx, rel)
+}
+
+var _ = errors.New
+var _ rewrite.Role
