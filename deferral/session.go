@@ -34,8 +34,8 @@ type session struct {
 	mode   catalog.Mode
 	modeTx *modeTx
 	// txStatus is the status of the latest ReadyForQuery; beginSeen says a BEGIN was sent since then (pipelined).
-	txStatus    byte
-	beginSeen   bool
+	txStatus     byte
+	beginSeen    bool
 	rollbackSeen bool
 	// searchPath is the raw search_path (as set), startPath the one from the startup packet (RESET returns to it).
 	searchPath, startPath []string
