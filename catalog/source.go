@@ -3,9 +3,15 @@ package catalog
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/fsnotify/fsnotify"
 )
 
 // StoreOptions configures a ManifestStore.
@@ -32,29 +38,152 @@ type ManifestStore struct {
 	lastErr  atomic.Pointer[error]
 	loadedAt atomic.Pointer[time.Time]
 	loads    atomic.Uint64
+	started  atomic.Bool
+	// reloadMu serialises loads (watcher and explicit Reload); readers never take it.
+	reloadMu sync.Mutex
 
 	done chan struct{}
 }
 
 // NewManifestStore prepares a store for source: a plain path or "file:<path>". Other schemes (http, dbt-cloud,
-// paradime) return an error that says they are not supported yet. Nothing is read until Start.
+// paradime) return an error that says they are not supported yet. Nothing is read until Start or Reload.
 func NewManifestStore(source string, opts StoreOptions) (*ManifestStore, error) {
-	return nil, errors.New("TODO")
+	path, err := manifestPath(source)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Debounce <= 0 {
+		opts.Debounce = 250 * time.Millisecond
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Name == "" {
+		opts.Name = "manifest"
+	}
+	return &ManifestStore{source: source, path: path, opts: opts, done: make(chan struct{})}, nil
+}
+
+// manifestPath turns a configured source into a file path.
+func manifestPath(source string) (string, error) {
+	switch {
+	case source == "":
+		return "", errors.New("no manifest source configured: give a path to manifest.json")
+	case strings.HasPrefix(source, "file://"):
+		source = strings.TrimPrefix(source, "file://")
+	case strings.HasPrefix(source, "file:"):
+		source = strings.TrimPrefix(source, "file:")
+	case strings.Contains(source, "://"):
+		return "", fmt.Errorf("manifest source %q: only files are supported in this version; download the manifest and give its path", source)
+	}
+	if source == "" {
+		return "", errors.New("manifest source \"file:\" has no path")
+	}
+	abs, err := filepath.Abs(source)
+	if err != nil {
+		return "", fmt.Errorf("manifest source %q: %w", source, err)
+	}
+	return abs, nil
 }
 
 // Start loads the manifest once and then watches its directory until ctx is done. The returned error is the first
 // load's error (the store is still watching: a file that appears or is fixed later is loaded then), or an error
-// setting up the watcher.
+// setting up the watcher (then nothing is watched).
+//
+// The directory is watched, not the file: dbt writes target/manifest.json by writing a new file and renaming it over
+// the old one, which ends a watch on the old inode.
 func (s *ManifestStore) Start(ctx context.Context) error {
-	return errors.New("TODO")
+	if !s.started.CompareAndSwap(false, true) {
+		return errors.New("manifest store already started")
+	}
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		close(s.done)
+		return fmt.Errorf("watch manifest %s: %w", s.path, err)
+	}
+	dir := filepath.Dir(s.path)
+	if err := w.Add(dir); err != nil {
+		w.Close()
+		close(s.done)
+		return fmt.Errorf("watch manifest directory %s: %w (create it, or fix the manifest path)", dir, err)
+	}
+	loadErr := s.Reload()
+	go s.watch(ctx, w)
+	return loadErr
+}
+
+func (s *ManifestStore) watch(ctx context.Context, w *fsnotify.Watcher) {
+	defer close(s.done)
+	defer w.Close()
+	name := filepath.Base(s.path)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case ev, ok := <-w.Events:
+			if !ok {
+				return
+			}
+			if filepath.Base(ev.Name) != name || ev.Op == fsnotify.Chmod {
+				continue
+			}
+			// Debounce: a write comes as several events (truncate, writes, rename); load once they settle.
+			timer.Reset(s.opts.Debounce)
+		case err, ok := <-w.Errors:
+			if !ok {
+				return
+			}
+			s.opts.Logger.Warn("manifest watcher error", "manifest", s.opts.Name, "path", s.path, "err", err)
+			// Events may have been lost (queue overflow): reload to be sure.
+			timer.Reset(s.opts.Debounce)
+		case <-timer.C:
+			_ = s.Reload()
+		}
+	}
 }
 
 // Reload reads the file now. On success it swaps the snapshot; on failure it keeps the last good one, records and
 // returns the error.
-func (s *ManifestStore) Reload() error { return errors.New("TODO") }
+func (s *ManifestStore) Reload() error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	start := time.Now()
+	m, err := LoadManifestFile(s.path)
+	if err != nil {
+		s.lastErr.Store(&err)
+		if prev := s.cur.Load(); prev != nil {
+			s.opts.Logger.Error("manifest reload failed; keeping the last good one", "manifest", s.opts.Name,
+				"path", s.path, "err", err, "kept_generated_at", prev.Metadata().GeneratedAt)
+		} else {
+			s.opts.Logger.Error("manifest load failed; no manifest loaded yet", "manifest", s.opts.Name, "path", s.path, "err", err)
+		}
+		return err
+	}
+	now := time.Now()
+	s.cur.Store(m)
+	s.lastErr.Store(nil)
+	s.loadedAt.Store(&now)
+	s.loads.Add(1)
+	md := m.Metadata()
+	s.opts.Logger.Info("manifest loaded", "manifest", s.opts.Name, "path", s.path, "nodes", m.Len(), "bytes", m.Size(),
+		"dbt_version", md.DbtVersion, "generated_at", md.GeneratedAt, "invocation_id", md.InvocationID,
+		"took", now.Sub(start).Round(time.Millisecond))
+	if s.opts.OnLoad != nil {
+		s.opts.OnLoad(m)
+	}
+	return nil
+}
 
-// Wait blocks until the watcher started by Start has stopped (after its ctx is done).
-func (s *ManifestStore) Wait() {}
+// Wait blocks until the watcher started by Start has stopped (after its ctx is done); it returns at once when
+// Start was never called.
+func (s *ManifestStore) Wait() {
+	if s.started.Load() {
+		<-s.done
+	}
+}
 
 // Current returns the latest good snapshot, or nil when none has loaded yet.
 func (s *ManifestStore) Current() *Manifest { return s.cur.Load() }
