@@ -51,34 +51,100 @@ func (r *resolver) Resolve(ref rewrite.Reference) ([]string, bool) {
 	return d.To, true
 }
 
+// plan is the input of the per-statement decision, independent of sessions (the proxy and `deferproxy rewrite`).
+type plan struct {
+	sql             string
+	an              *rewrite.Analysis
+	prod            *catalog.Manifest
+	ts              *targetState
+	scope           catalog.Scope
+	mode            catalog.Mode
+	exist           catalog.Existence
+	tempTable       func(string) bool
+	allowProdWrites bool
+	// selected returns, for a statement's query comment, the selected-node test (SPEC §4.3).
+	selected func(qc catalog.QueryComment) func(string) bool
+}
+
+// outcome is what the decision produced.
+type outcome struct {
+	sql       string
+	refused   string // the production relation a write would hit; "" when allowed
+	decisions []decided
+	deferrals []rewrite.Deferral
+	literals  []literalEdit // introspection literals rewritten (SPEC §5.5)
+	comments  []catalog.QueryComment
+	err       error // the dev catalog could not answer: nothing was rewritten
+}
+
+// literalEdit is one rewritten introspection literal.
+type literalEdit struct {
+	Statement int    `json:"statement"`
+	From      string `json:"from"`
+	To        string `json:"to"`
+}
+
+// decide runs SPEC §4–§6 over one statement string: write guard first, then the read references and the
+// introspection literals of catalog queries. Unparsed text is never rewritten (reads fail open).
+func decide(ctx context.Context, p plan) outcome {
+	o := outcome{sql: p.sql}
+	if !p.allowProdWrites {
+		if rel := guard(p.an, p.sql, p.prod, p.ts, p.scope); rel != "" {
+			o.refused = rel
+			return o
+		}
+	}
+	o.comments = comments(p.sql, p.an)
+	if !p.an.Parsed || p.mode == catalog.ModeOff {
+		return o
+	}
+	r := &resolver{
+		ctx:  ctx,
+		base: catalog.Request{Scope: p.scope, Manifest: p.prod, DevMap: p.ts.devmap, Catalog: p.exist, Mode: p.mode, TempTable: p.tempTable},
+	}
+	r.comment = func(stmt int) (string, func(string) bool) {
+		qc := o.comments[stmt]
+		var sel func(string) bool
+		if p.selected != nil {
+			sel = p.selected(qc)
+		}
+		return qc.NodeID, sel
+	}
+	res, err := rewrite.Rewrite(p.sql, p.an, r)
+	if err == nil {
+		err = r.err
+	}
+	if err != nil {
+		o.err = err
+		return o
+	}
+	out := res.SQL
+	for i := range p.an.Statements {
+		st := &p.an.Statements[i]
+		if !st.CatalogQuery {
+			continue
+		}
+		req := r.base
+		req.Executing, req.Selected = r.comment(i)
+		edited, lits, ierr := introspect(ctx, out, p.sql, i, st, res.Deferrals, req)
+		if ierr != nil {
+			o.err = ierr
+			return o
+		}
+		out = edited
+		o.literals = append(o.literals, lits...)
+	}
+	o.sql = out
+	o.deferrals = res.Deferrals
+	o.decisions = r.out
+	return o
+}
+
 // process is the slow path: the statement names a schema that matters.
 func (s *session) process(ctx context.Context, sql string, prod *catalog.Manifest, ts *targetState, scope catalog.Scope,
 	notices []*pgproto3.NoticeResponse) proxy.StatementResult {
 	e := s.e
 	an := e.sql.analyze(sql)
-
-	// The production write guard comes first and never fails open (SPEC §6).
-	if !e.cfg.AllowProdWrites {
-		if ref := s.guard(an, sql, prod, ts, scope); ref != "" {
-			e.refused.Add(1)
-			return proxy.StatementResult{SQL: sql, Notices: notices, Refuse: prodWriteError(ref)}
-		}
-	}
-	s.trackDDL(an, sql, ts, scope)
-
-	if !an.Parsed {
-		// Reads fail open: forwarded unchanged, the session told once.
-		e.failedOpen.Add(1)
-		s.mu.Lock()
-		told := s.warnedParse
-		s.warnedParse = true
-		s.mu.Unlock()
-		if !told {
-			notices = append(notices, warning("deferproxy could not parse a statement ("+an.ParseError+
-				"); it was forwarded unchanged, without deferral (reported once per session)"))
-		}
-		return proxy.StatementResult{SQL: sql, Notices: notices}
-	}
 
 	s.mu.Lock()
 	mode := s.currentMode()
@@ -93,67 +159,58 @@ func (s *session) process(ctx context.Context, sql string, prod *catalog.Manifes
 		}
 		exist = overlayExistence{base: exist, overlay: ov}
 	}
-	var temps map[string]struct{}
+	var tempTable func(string) bool
 	if len(s.temps) > 0 {
-		temps = make(map[string]struct{}, len(s.temps))
+		temps := make(map[string]struct{}, len(s.temps))
 		for k := range s.temps {
 			temps[k] = struct{}{}
 		}
+		tempTable = func(name string) bool { _, ok := temps[name]; return ok }
 	}
 	s.mu.Unlock()
-	if mode == catalog.ModeOff {
+
+	devTarget := s.target.database + "." + s.target.schema
+	if qc, ok := catalog.ParseQueryComment(sql); ok {
+		e.sel.see(qc.InvocationID, qc.NodeID)
+	}
+	o := decide(ctx, plan{
+		sql: sql, an: an, prod: prod, ts: ts, scope: scope, mode: mode, exist: exist, tempTable: tempTable,
+		allowProdWrites: e.cfg.AllowProdWrites,
+		selected: func(qc catalog.QueryComment) func(string) bool {
+			return func(id string) bool { return e.sel.selected(qc.InvocationID, qc.NodeID, devTarget, id) }
+		},
+	})
+	if o.refused != "" {
+		e.refused.Add(1)
+		return proxy.StatementResult{SQL: sql, Notices: notices, Refuse: prodWriteError(o.refused)}
+	}
+	s.trackDDL(an, ts, scope)
+	if !an.Parsed {
+		// Reads fail open: forwarded unchanged, the session told once.
+		e.failedOpen.Add(1)
+		s.mu.Lock()
+		told := s.warnedParse
+		s.warnedParse = true
+		s.mu.Unlock()
+		if !told {
+			notices = append(notices, warning("deferproxy could not parse a statement ("+an.ParseError+
+				"); it was forwarded unchanged, without deferral (reported once per session)"))
+		}
 		return proxy.StatementResult{SQL: sql, Notices: notices}
 	}
-
-	// Query comments: per statement of the string (dbt sends one statement per query, but be exact).
-	comments := s.comments(sql, an)
-	devTarget := s.target.database + "." + s.target.schema
-	r := &resolver{
-		ctx: ctx,
-		base: catalog.Request{
-			Scope: scope, Manifest: prod, DevMap: ts.devmap, Catalog: exist, Mode: mode,
-		},
+	if o.err != nil {
+		return s.catalogFailure(sql, o.err, notices)
 	}
-	if temps != nil {
-		r.base.TempTable = func(name string) bool { _, ok := temps[name]; return ok }
-	}
-	r.comment = func(stmt int) (string, func(string) bool) {
-		qc := comments[stmt]
-		return qc.NodeID, func(id string) bool { return e.sel.selected(qc.InvocationID, qc.NodeID, devTarget, id) }
-	}
-	res, err := e.sql.rewrite(sql, an, r)
-	if err == nil {
-		err = r.err
-	}
-	if err != nil {
-		return s.catalogFailure(sql, err, notices)
-	}
-	out := res.SQL
-
-	// Introspection literals (SPEC §5.5) of catalog queries.
-	nIntro := 0
-	for i := range an.Statements {
-		st := &an.Statements[i]
-		if !st.CatalogQuery {
-			continue
-		}
-		edited, n, ierr := s.introspect(ctx, out, sql, st, res.Deferrals, r.base, comments[i])
-		if ierr != nil {
-			return s.catalogFailure(sql, ierr, notices)
-		}
-		out, nIntro = edited, nIntro+n
-	}
-	if nIntro > 0 {
+	if len(o.literals) > 0 {
 		e.introspected.Add(1)
 	}
-
-	notices = append(notices, s.feedback(an, r.out, prod, comments)...)
-	if len(res.Deferrals) > 0 {
+	notices = append(notices, s.feedback(an, o, prod)...)
+	if len(o.deferrals) > 0 {
 		e.rewritten.Add(1)
-		e.deferrals.Add(uint64(len(res.Deferrals)))
-		s.deferrals.Add(uint64(len(res.Deferrals)))
+		e.deferrals.Add(uint64(len(o.deferrals)))
+		s.deferrals.Add(uint64(len(o.deferrals)))
 	}
-	return proxy.StatementResult{SQL: out, Notices: notices}
+	return proxy.StatementResult{SQL: o.sql, Notices: notices}
 }
 
 // catalogFailure applies on_catalog_error (SPEC §6) when the dev catalog could not answer.
@@ -180,8 +237,9 @@ func (s *session) catalogFailure(sql string, err error, notices []*pgproto3.Noti
 	return proxy.StatementResult{SQL: sql, Notices: notices}
 }
 
-// comments returns the dbt query comment of each statement of the string and records the nodes seen per invocation.
-func (s *session) comments(sql string, an *rewrite.Analysis) []catalog.QueryComment {
+// comments returns the dbt query comment of each statement of the string (a statement without its own comment
+// inherits the string's, which dbt puts at the very start).
+func comments(sql string, an *rewrite.Analysis) []catalog.QueryComment {
 	out := make([]catalog.QueryComment, len(an.Statements))
 	whole, okWhole := catalog.ParseQueryComment(sql)
 	for i, st := range an.Statements {
@@ -190,7 +248,6 @@ func (s *session) comments(sql string, an *rewrite.Analysis) []catalog.QueryComm
 			qc = whole
 		}
 		out[i] = qc
-		s.e.sel.see(qc.InvocationID, qc.NodeID)
 	}
 	return out
 }
@@ -213,7 +270,7 @@ func resolveRel(ref rewrite.Reference, scope catalog.Scope) (catalog.Relation, b
 }
 
 // guard returns the production relation a statement would write, or "" (SPEC §6).
-func (s *session) guard(an *rewrite.Analysis, sql string, prod *catalog.Manifest, ts *targetState, scope catalog.Scope) string {
+func guard(an *rewrite.Analysis, sql string, prod *catalog.Manifest, ts *targetState, scope catalog.Scope) string {
 	for _, st := range an.Statements {
 		writes := 0
 		for _, ref := range st.References {
@@ -281,7 +338,7 @@ func prodWriteError(rel string) *pgproto3.ErrorResponse {
 
 // trackDDL remembers the relations this statement creates, replaces, renames or drops in the open transaction
 // (overlay over the shared dev catalog) and the schemas to invalidate when the transaction ends.
-func (s *session) trackDDL(an *rewrite.Analysis, sql string, ts *targetState, scope catalog.Scope) {
+func (s *session) trackDDL(an *rewrite.Analysis, ts *targetState, scope catalog.Scope) {
 	for _, st := range an.Statements {
 		if !st.DDL {
 			continue
@@ -346,13 +403,13 @@ func (s *session) trackDDL(an *rewrite.Analysis, sql string, ts *targetState, sc
 }
 
 // introspect rewrites the literals of one catalog query (SPEC §5.5) in out (the SQL after relation rewriting; st's
-// offsets are in the original sql and are shifted by the deferrals before them). It returns the new text and the
-// number of literals changed.
-func (s *session) introspect(ctx context.Context, out, orig string, st *rewrite.Statement, defs []rewrite.Deferral,
-	base catalog.Request, qc catalog.QueryComment) (string, int, error) {
+// offsets are in the original text orig and are shifted by the deferrals before them). req carries the statement's
+// scope, snapshot, mode, executing node and selection.
+func introspect(ctx context.Context, out, orig string, stmt int, st *rewrite.Statement, defs []rewrite.Deferral,
+	req catalog.Request) (string, []literalEdit, error) {
 	lits := introspectionLiterals(orig[st.Start:st.End])
 	if len(lits) == 0 {
-		return out, 0, nil
+		return out, nil, nil
 	}
 	var schema, name, db string
 	for _, l := range lits {
@@ -366,32 +423,28 @@ func (s *session) introspect(ctx context.Context, out, orig string, st *rewrite.
 			p = &db
 		}
 		if *p != "" && *p != l.value {
-			return out, 0, nil // two different relations: not the shape of one relation's introspection
+			return out, nil, nil // two different relations: not the shape of one relation's introspection
 		}
 		*p = l.value
 	}
 	if schema == "" || name == "" {
-		return out, 0, nil
+		return out, nil, nil
 	}
 	if db == "" {
-		db = base.Scope.Database
+		db = req.Scope.Database
 	}
-	ref := rewrite.Reference{
+	req.Ref = rewrite.Reference{
 		Parts: []string{db, schema, name}, Quoted: []bool{true, true, true},
-		Normalized: []string{db, schema, name}, Role: rewrite.Read,
+		Normalized: []string{db, schema, name}, Role: rewrite.Read, Statement: stmt,
 	}
-	req := base
-	req.Ref = ref
-	req.Executing = qc.NodeID
-	devTarget := s.target.database + "." + s.target.schema
-	req.Selected = func(id string) bool { return s.e.sel.selected(qc.InvocationID, qc.NodeID, devTarget, id) }
 	d, err := catalog.Decide(ctx, req)
 	if err != nil {
-		return out, 0, err
+		return out, nil, err
 	}
 	if d.Action != catalog.Defer || d.CrossDatabase || d.Prod.Schema == "" {
-		return out, 0, nil
+		return out, nil, nil
 	}
+	var edits []literalEdit
 	// Apply right to left so earlier offsets stay valid.
 	for i := len(lits) - 1; i >= 0; i-- {
 		l := lits[i]
@@ -406,9 +459,10 @@ func (s *session) introspect(ctx context.Context, out, orig string, st *rewrite.
 		}
 		start := shift(st.Start+l.start, defs)
 		end := shift(st.Start+l.end, defs)
+		edits = append(edits, literalEdit{Statement: stmt, From: out[start:end], To: quoteLiteral(v)})
 		out = out[:start] + quoteLiteral(v) + out[end:]
 	}
-	return out, len(lits), nil
+	return out, edits, nil
 }
 
 // shift maps an offset of the original text to the rewritten text, given the deferrals applied (in text order).
@@ -423,13 +477,17 @@ func shift(pos int, defs []rewrite.Deferral) int {
 }
 
 // feedback builds the client notices of one statement string (SPEC §7).
-func (s *session) feedback(an *rewrite.Analysis, ds []decided, prod *catalog.Manifest, comments []catalog.QueryComment) []*pgproto3.NoticeResponse {
+func (s *session) feedback(an *rewrite.Analysis, o outcome, prod *catalog.Manifest) []*pgproto3.NoticeResponse {
 	e := s.e
+	swapped := make(map[int]bool, len(o.deferrals))
+	for _, d := range o.deferrals {
+		swapped[d.Ref.Start] = true
+	}
 	var out []*pgproto3.NoticeResponse
 	byStmt := map[int][]decided{}
 	var cross []decided
-	for _, d := range ds {
-		if d.dec.Action == catalog.Defer {
+	for _, d := range o.decisions {
+		if d.dec.Action == catalog.Defer && swapped[d.ref.Start] {
 			byStmt[d.ref.Statement] = append(byStmt[d.ref.Statement], d)
 		} else if d.dec.CrossDatabase {
 			cross = append(cross, d)
@@ -443,7 +501,7 @@ func (s *session) feedback(an *rewrite.Analysis, ds []decided, prod *catalog.Man
 			continue
 		}
 		for _, d := range list {
-			e.recent.add(RecentDeferral{At: now, Session: s.info.ID, NodeID: comments[i].NodeID,
+			e.recent.add(RecentDeferral{At: now, Session: s.info.ID, NodeID: o.comments[i].NodeID,
 				From: shortName(d.dec.Dev), To: shortName(d.dec.Prod)})
 		}
 		if e.cfg.Notices != "off" {

@@ -23,42 +23,7 @@ func (p *sqlPort) analyze(sql string) *rewrite.Analysis {
 
 // rewrite swaps the read references r asks for.
 func (p *sqlPort) rewrite(sql string, an *rewrite.Analysis, r rewrite.Resolver) (rewrite.Result, error) {
-	res := rewrite.Result{SQL: sql, Analysis: an}
-	type edit struct {
-		ref  rewrite.Reference
-		text string
-	}
-	var edits []edit
-	for _, st := range an.Statements {
-		for _, ref := range st.References {
-			if ref.Role != rewrite.Read {
-				continue
-			}
-			parts, ok := r.Resolve(ref)
-			if !ok {
-				continue
-			}
-			q := make([]string, len(parts))
-			for i, p := range parts {
-				q[i] = rewrite.QuoteIdent(p, rewrite.Postgres)
-			}
-			edits = append(edits, edit{ref, strings.Join(q, ".")})
-		}
-	}
-	if len(edits) == 0 {
-		return res, nil
-	}
-	var b strings.Builder
-	prev := 0
-	for _, ed := range edits {
-		b.WriteString(sql[prev:ed.ref.Start])
-		b.WriteString(ed.text)
-		prev = ed.ref.End
-		res.Deferrals = append(res.Deferrals, rewrite.Deferral{Ref: ed.ref, From: sql[ed.ref.Start:ed.ref.End], To: ed.text})
-	}
-	b.WriteString(sql[prev:])
-	res.SQL = b.String()
-	return res, nil
+	return rewrite.Rewrite(sql, an, r)
 }
 
 // prefilter answers "can this text name one of these schemas?" without parsing.
