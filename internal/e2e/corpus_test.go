@@ -1,0 +1,169 @@
+package e2e
+
+// The projects of the fidelity suite and, for each, the dev invocations compared natively and through the proxy.
+//
+// Every dev run starts from an empty dev schema plus the project's stale copies: dev tables whose data carries a
+// "_stale" marker (or lacks rows), while production data was changed after the production build. So the rows of
+// what a run builds show whether it read the stale dev copy or production, and `reads` names the relations dbt's rule
+// says each mode must read.
+
+var jaffleShop = &project{
+	name:      "jaffle_shop",
+	corpus:    "jaffle_shop",
+	profile:   "jaffle_shop",
+	prodBuild: [][]string{{"seed"}, {"run"}, {"test"}},
+	prodChange: []string{
+		`update {prod}.raw_customers set last_name = last_name || '_prod'`,
+		`update {prod}.raw_payments set amount = amount + 1000 where id % 3 = 0`,
+	},
+	stale: []string{
+		`create table {dev}.stg_customers as
+			select customer_id, first_name || '_stale' as first_name, last_name from {prod}.stg_customers`,
+		`create table {dev}.raw_orders as select * from {prod}.raw_orders where id % 2 = 0`,
+	},
+	cases: []fidelityCase{
+		{name: "run stg_orders", args: []string{"run", "-s", "stg_orders"}, reads: map[string][]string{
+			modeDefer:      {"dbt_dev.raw_orders"},
+			modeFavorState: {"analytics.raw_orders"},
+		}},
+		{name: "run customers", args: []string{"run", "-s", "customers"}, reads: map[string][]string{
+			modeDefer:      {"dbt_dev.stg_customers", "analytics.stg_orders", "analytics.stg_payments"},
+			modeFavorState: {"analytics.stg_customers", "analytics.stg_orders", "analytics.stg_payments"},
+		}},
+		{name: "run stg_payments+", args: []string{"run", "-s", "stg_payments+"}, reads: map[string][]string{
+			modeDefer:      {"dbt_dev.stg_payments", "dbt_dev.stg_customers", "analytics.stg_orders"},
+			modeFavorState: {"dbt_dev.stg_payments", "analytics.stg_customers", "analytics.stg_orders"},
+		}},
+		{name: "build +orders", args: []string{"build", "-s", "+orders"}, reads: map[string][]string{
+			modeDefer:      {"dbt_dev.raw_orders", "dbt_dev.stg_orders", "dbt_dev.stg_payments"},
+			modeFavorState: {"dbt_dev.raw_orders", "dbt_dev.stg_orders", "dbt_dev.stg_payments"},
+		}},
+		{name: "test customers", args: []string{"test", "-s", "customers"}, reads: map[string][]string{
+			modeDefer:      {"analytics.customers", "analytics.orders"},
+			modeFavorState: {"analytics.customers", "analytics.orders"},
+		}},
+	},
+}
+
+var alteredJaffleShop = &project{
+	name:    "altered_jaffle_shop",
+	corpus:  "altered_jaffle_shop",
+	profile: "postgres_profile",
+	// Its packages.yml asks the hub for dbt_utils (no network in CI); no model uses it.
+	remove: []string{"packages.yml", "package-lock.yml", "profiles.yml"},
+	// Sources read the raw seeds of the production schema (sources are never deferred).
+	env: func(db string) []string {
+		return []string{"POSTGRES_DB=" + db, "POSTGRES_SCHEMA=" + prodSchema}
+	},
+	prodBuild: [][]string{{"seed"}, {"run"}, {"test"}},
+	prodChange: []string{
+		`update {prod}.raw_customers set last_name = last_name || '_prod'`,
+	},
+	stale: []string{
+		`create table {dev}.customers as
+			select customer_id, first_name || '_stale' as first_name, last_name, first_order, most_recent_order,
+				number_of_orders, customer_lifetime_value from {prod}.customers where customer_id % 2 = 0`,
+	},
+	cases: []fidelityCase{
+		{name: "run ephemeral downstream", args: []string{"run", "-s", "ephemeral_customers_downstream"},
+			reads: map[string][]string{
+				modeDefer:      {"dbt_dev.customers"},
+				modeFavorState: {"analytics.customers"},
+			}},
+		{name: "build stg_orders", args: []string{"build", "-s", "stg_orders"}, reads: map[string][]string{
+			modeDefer:      {"analytics.raw_orders", "dbt_dev.stg_orders"},
+			modeFavorState: {"analytics.raw_orders", "dbt_dev.stg_orders"},
+		}},
+	},
+}
+
+var dbtUtilsIntegration = &project{
+	name:    "dbt_utils",
+	corpus:  "dbt_utils",
+	sub:     "integration_tests",
+	profile: "integration_tests",
+	remove:  []string{"profiles.yml"},
+	deps:    true, // packages.yml is `local: ../`
+	// The whole integration project builds in production (~20 s); the dev invocations are a representative subset:
+	// the macros that introspect the relations they are handed (star, union_relations, unpivot) and those that run
+	// queries at compile time (get_column_values, get_single_value).
+	prodBuild: [][]string{{"seed"}, {"run"}, {"test"}},
+	prodChange: []string{
+		`update {prod}.data_get_column_values set field = field || '_prod' where field = 'a'`,
+	},
+	stale: []string{
+		`create table {dev}.data_star as
+			select field_1 || '_stale' as field_1, field_2, field_3, 'x' as field_4 from {prod}.data_star`,
+		`create table {dev}.data_union_table_1 as
+			select id, name || '_stale' as name, favorite_number, 'x' as stale_col from {prod}.data_union_table_1`,
+	},
+	cases: []fidelityCase{
+		{name: "build test_star", args: []string{"build", "-s", "test_star"}, reads: map[string][]string{
+			modeDefer:      {"dbt_dev.data_star", "analytics.data_star_expected"},
+			modeFavorState: {"analytics.data_star", "analytics.data_star_expected"},
+		}},
+		{name: "run introspecting macros",
+			args: []string{"run", "-s", "test_union_base", "test_unpivot", "test_get_column_values", "test_get_single_value"},
+			reads: map[string][]string{
+				modeDefer: {"dbt_dev.data_union_table_1", "analytics.data_union_table_2", "analytics.data_unpivot",
+					"analytics.data_get_column_values", "analytics.data_get_single_value"},
+				modeFavorState: {"analytics.data_union_table_1", "analytics.data_union_table_2", "analytics.data_unpivot",
+					"analytics.data_get_column_values", "analytics.data_get_single_value"},
+			}},
+	},
+}
+
+var deferProj = &project{
+	name:         "deferproj",
+	testdata:     "deferproj",
+	withDbtUtils: true,
+	profile:      "deferproj",
+	deps:         true,
+	preBuild: []string{
+		`create schema raw_data`,
+		`create table raw_data.events as select g as event_id, g % 6 + 1 as customer_id,
+			case when g % 2 = 0 then 'click' else 'view' end as kind from generate_series(1, 12) g`,
+	},
+	prodBuild: [][]string{{"seed"}, {"snapshot"}, {"run"}, {"test"}},
+	prodChange: []string{
+		`update {prod}.raw_orders set amount = amount * 10`,
+		`update {prod}.raw_customers set last_name = last_name || '_prod'`,
+	},
+	stale: []string{
+		`create table {dev}.stg_customers as
+			select customer_id, first_name || '_stale' as first_name, last_name, segment from {prod}.stg_customers`,
+		`create table {dev}.orders_incremental as select * from {prod}.orders_incremental where order_id <= 5`,
+		`create table {dev}.dim_customers as select *, 'stale' as stale_col from {prod}.dim_customers`,
+	},
+	cases: []fidelityCase{
+		{name: "ephemeral chain and source", args: []string{"run", "-s", "customer_orders", "stg_events"},
+			reads: map[string][]string{
+				modeDefer:      {"dbt_dev.stg_customers", "analytics.stg_orders", "raw_data.events"},
+				modeFavorState: {"analytics.stg_customers", "analytics.stg_orders", "raw_data.events"},
+			}},
+		{name: "incremental", args: []string{"run", "-s", "orders_incremental"}, reads: map[string][]string{
+			modeDefer:      {"analytics.stg_orders", "dbt_dev.orders_incremental"},
+			modeFavorState: {"analytics.stg_orders", "dbt_dev.orders_incremental"},
+		}},
+		{name: "custom schema and versions", args: []string{"run", "-s", "customer_summary", "orders_summary"},
+			reads: map[string][]string{
+				modeDefer: {"dbt_dev.stg_customers", "analytics.customer_orders", "analytics.fct_orders_v1",
+					"analytics.fct_orders_v2", "dbt_dev_marts.customer_summary"},
+				modeFavorState: {"analytics.stg_customers", "analytics.customer_orders", "analytics.fct_orders_v1",
+					"analytics.fct_orders_v2", "dbt_dev_marts.customer_summary"},
+			}},
+		{name: "alias and star", args: []string{"run", "-s", "customer_report", "customers_star"},
+			reads: map[string][]string{
+				modeDefer:      {"dbt_dev.dim_customers"},
+				modeFavorState: {"analytics.dim_customers"},
+			}},
+		{name: "snapshot", args: []string{"build", "-s", "customers_snapshot", "customers_current"},
+			reads: map[string][]string{
+				modeDefer:      {"dbt_dev.stg_customers", "dbt_dev.customers_snapshot"},
+				modeFavorState: {"analytics.stg_customers", "dbt_dev.customers_snapshot"},
+			}},
+	},
+}
+
+// fidelityProjects are all projects, in the order the suite runs them.
+var fidelityProjects = []*project{jaffleShop, alteredJaffleShop, dbtUtilsIntegration, deferProj}

@@ -1,0 +1,215 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/deferproxy/deferproxy/internal/pgtest"
+)
+
+// Modes compared natively and through the proxy.
+const (
+	modeDefer      = "defer"       // native: --defer --state prod; proxy: default mode
+	modeFavorState = "favor_state" // native: --defer --favor-state; proxy: PGOPTIONS=-c deferproxy.mode=favor_state
+)
+
+// project is one dbt project of the fidelity suite.
+type project struct {
+	name     string
+	corpus   string // directory under <corpus>/dbt to copy (whole), or ""
+	testdata string // directory under internal/e2e/testdata to copy, or ""
+	// withDbtUtils copies the corpus dbt_utils package (dbt_project.yml, macros) to ../dbt_utils of the project.
+	withDbtUtils bool
+	sub          string // directory inside the copy where dbt runs ("" = the copy itself)
+	profile      string // profile name of dbt_project.yml
+	remove       []string
+	deps         bool
+	env          func(db string) []string
+	preBuild     []string   // SQL before the production build (e.g. source tables)
+	prodBuild    [][]string // dbt commands building production
+	prodChange   []string   // SQL after the production build: production data now differs from seeds and stale copies
+	stale        []string   // SQL run in a fresh dev schema before every dev run: stale dev copies
+	cases        []fidelityCase
+}
+
+// fidelityCase is one dev invocation compared natively and through the proxy.
+type fidelityCase struct {
+	name string
+	args []string // dbt command and selection, without target/defer flags
+	// reads: per mode, relations ("schema.name") the run must name in its statements; they show that the data came
+	// from where dbt's defer rule says (a stale dev copy or production).
+	reads map[string][]string
+}
+
+// Statement templates: {dev} and {prod} are the dev and prod schemas.
+func expand(sql string) string {
+	return strings.NewReplacer("{dev}", devSchema, "{prod}", prodSchema).Replace(sql)
+}
+
+// projectRig is a project copied to a temp dir, with its database and production built.
+type projectRig struct {
+	p         *project
+	cl        *pgtest.Cluster
+	db        string
+	url       string // direct, superuser
+	dir       string // where dbt runs
+	dbt       *dbtInvoker
+	prodState string // target path of the production build: manifest.json lives here
+	log       *stmtLog
+	tmp       string
+}
+
+var (
+	rigsMu sync.Mutex
+	rigs   = map[string]*projectRig{}
+	tmpDir string
+)
+
+// rigFor returns the project's rig, building production on first use (shared by all tests of the binary).
+func rigFor(t *testing.T, p *project) *projectRig {
+	t.Helper()
+	rigsMu.Lock()
+	defer rigsMu.Unlock()
+	if r, ok := rigs[p.name]; ok {
+		if r == nil {
+			t.Fatalf("production build of %s failed earlier in this test binary", p.name)
+		}
+		return r
+	}
+	rigs[p.name] = nil // a failure below leaves nil: later tests fail fast
+	r := buildRig(t, p)
+	rigs[p.name] = r
+	return r
+}
+
+func buildRig(t *testing.T, p *project) *projectRig {
+	t.Helper()
+	bin := dbtBinary(t)
+	cl := logCluster(t)
+	if tmpDir == "" {
+		d, err := os.MkdirTemp("", "deferproxy-e2e-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpDir = d
+	}
+	r := &projectRig{p: p, cl: cl, tmp: filepath.Join(tmpDir, p.name)}
+	src := ""
+	switch {
+	case p.corpus != "":
+		src = filepath.Join(corpusRoot(t), p.corpus)
+	default:
+		src = filepath.Join(repoRoot(t), "internal", "e2e", "testdata", p.testdata)
+	}
+	copyRoot := filepath.Join(r.tmp, "src", filepath.Base(src))
+	if err := copyTree(src, copyRoot); err != nil {
+		t.Fatalf("copy %s: %v", src, err)
+	}
+	if p.withDbtUtils {
+		du := filepath.Join(corpusRoot(t), "dbt_utils")
+		for _, part := range []string{"dbt_project.yml", "macros"} {
+			if err := copyTree(filepath.Join(du, part), filepath.Join(r.tmp, "src", "dbt_utils", part)); err != nil {
+				t.Fatalf("copy dbt_utils: %v", err)
+			}
+		}
+	}
+	r.dir = filepath.Join(copyRoot, p.sub)
+	for _, f := range p.remove {
+		if err := os.Remove(filepath.Join(r.dir, f)); err != nil {
+			t.Fatalf("remove %s from the copy: %v", f, err)
+		}
+	}
+	r.db = "e2e_" + p.name
+	cl.Exec(t, "postgres", "create database "+qident(r.db))
+	r.url = cl.URL("postgres", "", r.db)
+	r.log = &stmtLog{path: cl.LogFile, url: r.url}
+
+	profilesDir := filepath.Join(r.tmp, "profiles")
+	if err := os.MkdirAll(profilesDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeProfiles(profilesDir, p.profile, cl.Host, cl.Port, r.db); err != nil {
+		t.Fatal(err)
+	}
+	r.dbt = &dbtInvoker{bin: bin, dir: r.dir, profilesDir: profilesDir}
+	if p.env != nil {
+		r.dbt.env = p.env(r.db)
+	}
+	r.prodState = filepath.Join(r.tmp, "prod-state")
+	for _, s := range p.preBuild {
+		execSQL(t, r.url, expand(s))
+	}
+	if p.deps {
+		r.dbt.mustRun(t, r.prodState, nil, "deps")
+	}
+	for _, cmd := range p.prodBuild {
+		r.dbt.mustRun(t, r.prodState, nil, append(cmd, "--target", targetProd)...)
+	}
+	if _, err := os.Stat(filepath.Join(r.prodState, "manifest.json")); err != nil {
+		t.Fatalf("production build of %s left no manifest: %v", p.name, err)
+	}
+	for _, s := range p.prodChange {
+		execSQL(t, r.url, expand(s))
+	}
+	return r
+}
+
+// devRun is what one dev invocation did.
+type devRun struct {
+	how   string // "native" or "proxy"
+	run   dbtRun
+	snap  relSnapshot
+	named map[string]bool
+	stmts []string
+	note  string // the proxy engine's status after the run
+}
+
+// runDev resets the dev schemas, creates the stale copies and runs args natively or through a fresh proxy.
+func (r *projectRig) runDev(t *testing.T, how, mode string, args []string) devRun {
+	t.Helper()
+	resetDev(t, r.url)
+	for _, s := range r.p.stale {
+		execSQL(t, r.url, expand(s))
+	}
+	target := filepath.Join(r.tmp, "dev-"+how)
+	var extraEnv []string
+	full := append([]string{}, args...)
+	var px *proxyHandle
+	switch how {
+	case "native":
+		full = append(full, "--target", targetDevNative, "--defer", "--state", r.prodState)
+		if mode == modeFavorState {
+			full = append(full, "--favor-state")
+		}
+	case "proxy":
+		px = startProxy(t, r.url, filepath.Join(r.prodState, "manifest.json"), modeDefer)
+		full = append(full, "--target", targetDevProxy)
+		extraEnv = append(extraEnv, fmt.Sprintf("DEFERPROXY_E2E_PROXY_PORT=%d", px.Port))
+		if mode == modeFavorState {
+			// dbt-postgres has no profile key for libpq options; libpq reads PGOPTIONS (SPEC §8 startup option).
+			extraEnv = append(extraEnv, "PGOPTIONS=-c deferproxy.mode=favor_state")
+		}
+	default:
+		t.Fatalf("unknown run kind %q", how)
+	}
+	from := r.log.mark(t)
+	run := r.dbt.run(t, target, extraEnv, full...)
+	to := r.log.mark(t)
+	d := devRun{how: how, run: run}
+	if px != nil {
+		d.note = fmt.Sprintf("%+v", px.status())
+		px.stop()
+	}
+	d.stmts = r.log.statements(t, from, to)
+	var unparsed []string
+	d.named, unparsed = namedRelations(d.stmts)
+	for _, u := range unparsed {
+		t.Logf("%s: statement pg_query could not parse (ignored for the relation set): %.200q", how, u)
+	}
+	d.snap = snapshotDev(t, r.url)
+	return d
+}

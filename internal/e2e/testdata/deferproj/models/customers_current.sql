@@ -1,0 +1,1 @@
+select customer_id, first_name, last_name from {{ ref('customers_snapshot') }} where dbt_valid_to is null

@@ -1,0 +1,2 @@
+{{ config(materialized='ephemeral') }}
+select order_id, customer_id, amount from {{ ref('stg_orders') }}
