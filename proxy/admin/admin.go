@@ -25,8 +25,10 @@ type StatusSource interface {
 
 // SessionStats are the proxy's session counters, as shown on /status and /metrics.
 type SessionStats struct {
-	Active uint64 `json:"active"`
-	Total  uint64 `json:"total"`
+	Active   uint64 `json:"active"`             // sessions open now
+	Total    uint64 `json:"total"`              // sessions accepted since start
+	Rejected uint64 `json:"rejected,omitempty"` // connections refused past max_client_conns (53300)
+	Cancels  uint64 `json:"cancels,omitempty"`  // cancel requests forwarded upstream
 }
 
 // Config configures a Server. Only Addr is required; every other field may be left zero.

@@ -67,7 +67,7 @@ func TestHandlers(t *testing.T) {
 		Version:  "v1.2.3",
 		Listen:   "127.0.0.1:6432",
 		Upstream: "postgres://127.0.0.1:5432/jaffle",
-		Sessions: func() SessionStats { return SessionStats{Active: 2, Total: 7} },
+		Sessions: func() SessionStats { return SessionStats{Active: 2, Total: 7, Rejected: 1, Cancels: 4} },
 		Ready:    func(context.Context) error { return ready },
 		Engine:   eng,
 	})
@@ -88,7 +88,7 @@ func TestHandlers(t *testing.T) {
 		{name: "status", path: "/status", wantCode: 200, wantType: "application/json",
 			wantBody: []string{`"version": "v1.2.3"`, `"active": 2`, `"total": 7`, `"ready": true`, `"project": "jaffle_shop"`}},
 		{name: "metrics", path: "/metrics", wantCode: 200, wantBody: []string{
-			"deferproxy_sessions_active 2", "deferproxy_sessions_total 7", `deferproxy_build_info{version="v1.2.3"} 1`,
+			"deferproxy_sessions_active 2", "deferproxy_sessions_total 7", "deferproxy_sessions_rejected_total 1", "deferproxy_cancel_requests_total 4", `deferproxy_build_info{version="v1.2.3"} 1`,
 			"deferproxy_engine_enabled 1", "deferproxy_deferrals_total 3", "go_goroutines"}},
 		{name: "page", path: "/", wantCode: 200, wantType: "text/html; charset=utf-8", wantBody: []string{
 			"deferproxy <code>v1.2.3</code>", "2 active, 7 sessions since start", "dbt_demo.orders", "analytics.orders",

@@ -27,6 +27,14 @@ func (s *Server) registerMetrics() error {
 			Name: "deferproxy_sessions_total",
 			Help: "Client sessions accepted since the proxy started.",
 		}, func() float64 { return float64(sessions().Total) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "deferproxy_sessions_rejected_total",
+			Help: "Connections refused with 53300 because max_client_conns sessions were open.",
+		}, func() float64 { return float64(sessions().Rejected) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "deferproxy_cancel_requests_total",
+			Help: "CancelRequests forwarded to the upstream.",
+		}, func() float64 { return float64(sessions().Cancels) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name:        "deferproxy_build_info",
 			Help:        "Always 1; the version label says which deferproxy is running.",
