@@ -3,8 +3,16 @@ package catalog
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/singleflight"
 )
 
 // Existence answers whether a relation exists in the dev target. DevCatalog implements it over PostgreSQL;
@@ -42,37 +50,223 @@ type CatalogStats struct {
 // DevCatalog knows which relations exist in dev schemas: one pg_class query per (database, schema), cached for
 // TTL, shared by concurrent callers (singleflight), invalidated by DDL seen through the proxy.
 type DevCatalog struct {
-	cfg DevCatalogConfig
+	cfg  DevCatalogConfig
+	base *pgxpool.Config
+
+	mu    sync.RWMutex
+	pools map[string]*pgxpool.Pool
+	cache map[SchemaName]*schemaEntry
+	// gen counts invalidations per schema: a listing started before an Invalidate must not be cached after it, and
+	// callers after an Invalidate must not join a query started before it (the generation is in the flight key).
+	gen    map[SchemaName]uint64
+	closed bool
+
+	flight singleflight.Group
+	// list runs one catalog query; tests wrap it to count round trips.
+	list func(ctx context.Context, s SchemaName) (map[string]byte, error)
+
+	queries, hits, misses, errs atomic.Uint64
 }
+
+type schemaEntry struct {
+	rels    map[string]byte
+	fetched time.Time
+	err     error // a failed listing, remembered for errBackoff so an outage does not cost a timeout per statement
+}
+
+// errBackoff is how long a failed listing is remembered before the catalog is asked again.
+const errBackoff = time.Second
+
+// listQuery lists the relations of one schema that a statement can read: tables, views, materialized views,
+// partitioned tables and foreign tables.
+const listQuery = `SELECT c.relname, c.relkind::text FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = $1 AND c.relkind IN ('r', 'v', 'm', 'p', 'f')`
 
 // NewDevCatalog checks the DSN and prepares the catalog; pools are opened lazily, per database, on first use.
 func NewDevCatalog(cfg DevCatalogConfig) (*DevCatalog, error) {
-	return nil, errors.New("TODO")
+	if cfg.TTL <= 0 {
+		cfg.TTL = 10 * time.Second
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 2 * time.Second
+	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = 2
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	base, err := pgxpool.ParseConfig(cfg.DSN)
+	if err != nil {
+		return nil, fmt.Errorf("catalog DSN: %w (give a postgres:// URL or key=value DSN for catalog queries)", err)
+	}
+	base.MaxConns = cfg.MaxConns
+	base.MinConns = 0
+	base.ConnConfig.ConnectTimeout = cfg.Timeout
+	base.ConnConfig.RuntimeParams["application_name"] = "deferproxy catalog"
+	c := &DevCatalog{
+		cfg:   cfg,
+		base:  base,
+		pools: make(map[string]*pgxpool.Pool),
+		cache: make(map[SchemaName]*schemaEntry),
+		gen:   make(map[SchemaName]uint64),
+	}
+	c.list = c.query
+	return c, nil
 }
 
 // Exists reports whether rel exists (table, view, materialized view, partitioned or foreign table). Warm: no round
 // trip. Errors wrap ErrCatalogUnavailable.
 func (c *DevCatalog) Exists(ctx context.Context, rel Relation) (bool, error) {
-	return false, errors.New("TODO")
+	rels, err := c.Relations(ctx, SchemaName{Database: rel.Database, Schema: rel.Schema})
+	if err != nil {
+		return false, err
+	}
+	_, ok := rels[rel.Identifier]
+	return ok, nil
 }
 
 // Relations returns the relation names of one schema and their pg_class relkind ('r', 'v', 'm', 'p', 'f'). The
-// map is shared: do not modify it.
+// map is shared: do not modify it. Database "" is the DSN's database.
 func (c *DevCatalog) Relations(ctx context.Context, s SchemaName) (map[string]byte, error) {
-	return nil, errors.New("TODO")
+	now := time.Now()
+	c.mu.RLock()
+	e, ok := c.cache[s]
+	gen := c.gen[s]
+	c.mu.RUnlock()
+	if ok {
+		if e.err == nil && now.Sub(e.fetched) < c.cfg.TTL {
+			c.hits.Add(1)
+			return e.rels, nil
+		}
+		if e.err != nil && now.Sub(e.fetched) < errBackoff {
+			c.errs.Add(1)
+			return nil, e.err
+		}
+	}
+	c.misses.Add(1)
+	key := s.Database + "\x00" + s.Schema + "\x00" + strconv.FormatUint(gen, 10)
+	ch := c.flight.DoChan(key, func() (any, error) {
+		// Detached from the first caller's context: its cancellation must not fail the others sharing the query.
+		qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.Timeout)
+		defer cancel()
+		rels, err := c.list(qctx, s)
+		entry := &schemaEntry{rels: rels, fetched: time.Now()}
+		if err != nil {
+			c.errs.Add(1)
+			err = fmt.Errorf("%w: list %s: %w", ErrCatalogUnavailable, s, err)
+			entry = &schemaEntry{err: err, fetched: time.Now()}
+			c.cfg.Logger.Warn("dev catalog query failed", "schema", s.String(), "err", err)
+		}
+		c.mu.Lock()
+		if c.gen[s] == gen && !c.closed {
+			c.cache[s] = entry
+		}
+		c.mu.Unlock()
+		return rels, err
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.(map[string]byte), nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: list %s: %w", ErrCatalogUnavailable, s, ctx.Err())
+	}
+}
+
+// query runs listQuery on the pool of s.Database.
+func (c *DevCatalog) query(ctx context.Context, s SchemaName) (map[string]byte, error) {
+	pool, err := c.pool(s.Database)
+	if err != nil {
+		return nil, err
+	}
+	c.queries.Add(1)
+	rows, err := pool.Query(ctx, listQuery, s.Schema)
+	if err != nil {
+		return nil, err
+	}
+	rels := make(map[string]byte)
+	var name, kind string
+	_, err = pgx.ForEachRow(rows, []any{&name, &kind}, func() error {
+		if kind != "" {
+			rels[name] = kind[0]
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rels, nil
+}
+
+// pool returns the pool for one database, creating it on first use: PostgreSQL can read pg_class only of the
+// database a connection is in.
+func (c *DevCatalog) pool(db string) (*pgxpool.Pool, error) {
+	c.mu.RLock()
+	p, ok := c.pools[db]
+	closed := c.closed
+	c.mu.RUnlock()
+	if ok {
+		return p, nil
+	}
+	if closed {
+		return nil, errors.New("dev catalog is closed")
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p, ok := c.pools[db]; ok {
+		return p, nil
+	}
+	cfg := c.base.Copy()
+	if db != "" {
+		cfg.ConnConfig.Database = db
+	}
+	p, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		return nil, err
+	}
+	c.pools[db] = p
+	return p, nil
 }
 
 // Invalidate forgets the listing of one schema (DDL seen through the proxy, applied when its transaction ends).
-func (c *DevCatalog) Invalidate(database, schema string) {}
+func (c *DevCatalog) Invalidate(database, schema string) {
+	s := SchemaName{Database: database, Schema: schema}
+	c.mu.Lock()
+	delete(c.cache, s)
+	c.gen[s]++
+	c.mu.Unlock()
+}
 
 // InvalidateAll forgets every listing.
-func (c *DevCatalog) InvalidateAll() {}
+func (c *DevCatalog) InvalidateAll() {
+	c.mu.Lock()
+	for s := range c.cache {
+		c.gen[s]++
+	}
+	clear(c.cache)
+	c.mu.Unlock()
+}
 
 // Stats returns counters since NewDevCatalog.
-func (c *DevCatalog) Stats() CatalogStats { return CatalogStats{} }
+func (c *DevCatalog) Stats() CatalogStats {
+	return CatalogStats{Queries: c.queries.Load(), Hits: c.hits.Load(), Misses: c.misses.Load(), Errors: c.errs.Load()}
+}
 
 // Close closes every pool.
-func (c *DevCatalog) Close() {}
+func (c *DevCatalog) Close() {
+	c.mu.Lock()
+	c.closed = true
+	pools := c.pools
+	c.pools = make(map[string]*pgxpool.Pool)
+	c.mu.Unlock()
+	for _, p := range pools {
+		p.Close()
+	}
+}
 
 // StaticCatalog is an Existence over a fixed set of relations.
 type StaticCatalog map[Relation]struct{}

@@ -1,6 +1,9 @@
 package catalog
 
 import (
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/deferproxy/deferproxy/rewrite"
@@ -74,7 +77,7 @@ type DevMap struct {
 	byDev   map[Relation]Match
 	devOf   map[string]Relation
 	schemas []SchemaName
-	// schemaMap (MapSchemaMap) is matched at lookup time.
+	// schemaMap is the parsed SchemaMap (MapSchemaMap).
 	schemaMap []schemaMapEntry
 }
 
@@ -82,11 +85,339 @@ type schemaMapEntry struct {
 	dev, prod SchemaName // Database "" = any / same
 }
 
-// NewDevMap builds the index with the SPEC §3 precedence: dev manifest, then schema map, then derivation. When
-// derivation is refused (a project generate_schema_name override that is not generate_schema_name_for_env), the
-// DevMap has kind MapNone and Explain says what to configure instead.
+// NewDevMap builds the index with the SPEC §3 precedence: dev manifest, then schema map, then derivation. The
+// first source that is configured is the one used (they are not mixed: a dev manifest knows every dev relation
+// exactly, and a schema map is given precisely because derivation would be wrong). When derivation is refused (a
+// project generate_schema_name override that is not generate_schema_name_for_env), or a SchemaMap entry does not
+// parse, the DevMap has kind MapNone and Explain says what to configure instead.
 func NewDevMap(cfg DevMapConfig) *DevMap {
-	return &DevMap{kind: MapNone, explain: "TODO"}
+	d := &DevMap{byDev: make(map[Relation]Match), devOf: make(map[string]Relation)}
+	if cfg.Prod == nil {
+		d.explain = "no production manifest is loaded, so no dev relation maps to production"
+		return d
+	}
+	switch {
+	case cfg.Dev != nil:
+		d.fromDevManifest(cfg)
+	case len(cfg.SchemaMap) > 0:
+		d.fromSchemaMap(cfg)
+	default:
+		d.derive(cfg)
+	}
+	d.collectSchemas(cfg.Prod)
+	return d
+}
+
+func (d *DevMap) add(dev Relation, uid string, prod *Node, pm *Manifest) {
+	if old, ok := d.byDev[dev]; ok {
+		// Two nodes with one dev relation (dbt itself would fail to build both): keep one deterministically, the
+		// deferrable one first.
+		oldDef, newDef := pm.Deferrable(old.Prod), pm.Deferrable(prod)
+		if oldDef && !newDef || oldDef == newDef && old.UniqueID < uid {
+			return
+		}
+	}
+	d.byDev[dev] = Match{UniqueID: uid, Prod: prod}
+	d.devOf[uid] = dev
+}
+
+func (d *DevMap) fromDevManifest(cfg DevMapConfig) {
+	d.kind = MapDevManifest
+	joined, newInDev := 0, 0
+	cfg.Dev.Nodes(func(n *Node) bool {
+		if n.ResourceType == "source" || n.Relation.Identifier == "" {
+			return true
+		}
+		prod, _ := cfg.Prod.Node(n.UniqueID)
+		if prod != nil {
+			joined++
+		} else {
+			newInDev++
+		}
+		d.add(n.Relation, n.UniqueID, prod, cfg.Prod)
+		return true
+	})
+	md := cfg.Dev.Metadata()
+	d.explain = fmt.Sprintf("dev manifest (project %s, generated_at %s): %d dev relations joined on unique_id with "+
+		"production, %d new in dev; it takes precedence over a schema map and derivation (SPEC §3.1)",
+		md.ProjectName, md.GeneratedAt, joined, newInDev)
+	if len(cfg.SchemaMap) > 0 {
+		d.explain += "; the configured schema map is not used"
+	}
+}
+
+// fromSchemaMap maps every production node in a mapped prod schema to the same identifier in the dev schema.
+func (d *DevMap) fromSchemaMap(cfg DevMapConfig) {
+	var entries []schemaMapEntry
+	keys := make([]string, 0, len(cfg.SchemaMap))
+	for k := range cfg.SchemaMap {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		dev, err1 := parseSchemaName(cfg.Dialect, k)
+		prod, err2 := parseSchemaName(cfg.Dialect, cfg.SchemaMap[k])
+		if err := errors.Join(err1, err2); err != nil {
+			d.kind = MapNone
+			d.explain = fmt.Sprintf("schema map entry %s=%s does not parse (%v); write dev_schema=prod_schema or "+
+				"dev_db.dev_schema=prod_db.prod_schema", k, cfg.SchemaMap[k], err)
+			return
+		}
+		entries = append(entries, schemaMapEntry{dev: dev, prod: prod})
+	}
+	d.kind = MapSchemaMap
+	d.schemaMap = entries
+	n := 0
+	cfg.Prod.Nodes(func(node *Node) bool {
+		if node.ResourceType == "source" || node.Relation.Identifier == "" {
+			return true
+		}
+		for _, e := range entries {
+			if e.prod.Schema != node.Relation.Schema || (e.prod.Database != "" && e.prod.Database != node.Relation.Database) {
+				continue
+			}
+			d.add(Relation{Database: e.dev.Database, Schema: e.dev.Schema, Identifier: node.Relation.Identifier},
+				node.UniqueID, node, cfg.Prod)
+			n++
+		}
+		return true
+	})
+	pairs := make([]string, len(entries))
+	for i, e := range entries {
+		pairs[i] = schemaLabel(e.dev) + "→" + schemaLabel(e.prod)
+	}
+	d.explain = fmt.Sprintf("schema map %s: %d production relations matched by identifier (SPEC §3.2; no dev "+
+		"manifest configured)", strings.Join(pairs, ", "), n)
+}
+
+func schemaLabel(s SchemaName) string {
+	if s.Database == "" {
+		return quoteIdent(s.Schema)
+	}
+	return s.String()
+}
+
+// parseSchemaName parses "schema" or "database.schema" (Database "" = any).
+func parseSchemaName(dl rewrite.Dialect, s string) (SchemaName, error) {
+	parts, err := SplitName(dl, strings.TrimSpace(s))
+	if err != nil {
+		return SchemaName{}, err
+	}
+	switch len(parts) {
+	case 1:
+		return SchemaName{Schema: parts[0]}, nil
+	case 2:
+		return SchemaName{Database: parts[0], Schema: parts[1]}, nil
+	}
+	return SchemaName{}, fmt.Errorf("%q is not schema or database.schema", s)
+}
+
+// schemaRule is how the project names schemas, read from its generate_schema_name.
+type schemaRule int
+
+const (
+	ruleDefault schemaRule = iota // dbt's default: <target>_<custom>
+	ruleForEnv                    // generate_schema_name_for_env: in dev, everything in the target schema
+	ruleCustom                    // anything else: cannot derive
+)
+
+// classifySchemaMacro recognises the project's generate_schema_name: one that calls or copies dbt's
+// generate_schema_name_for_env, or copies dbt's default, is understood; anything else is not.
+func classifySchemaMacro(m *Manifest) schemaRule {
+	o := m.SchemaNameOverride()
+	if o == nil {
+		return ruleDefault
+	}
+	body := macroBody(o.SQL)
+	switch {
+	case body == "":
+		return ruleCustom
+	case m.schemaForEnv != "" && body == macroBody(m.schemaForEnv), isForEnvCall(body):
+		return ruleForEnv
+	case m.defaultSchema != "" && body == macroBody(m.defaultSchema), body == macroBody(builtinDefaultSchema):
+		return ruleDefault
+	case body == macroBody(builtinForEnv):
+		return ruleForEnv
+	}
+	return ruleCustom
+}
+
+// dbt's own macro bodies (dbt-core 1.5–1.11), for manifests that do not carry them.
+const (
+	builtinDefaultSchema = `{% macro default__generate_schema_name(custom_schema_name, node) -%}
+    {%- set default_schema = target.schema -%}
+    {%- if custom_schema_name is none -%}
+        {{ default_schema }}
+    {%- else -%}
+        {{ default_schema }}_{{ custom_schema_name | trim }}
+    {%- endif -%}
+{%- endmacro %}`
+	builtinForEnv = `{% macro generate_schema_name_for_env(custom_schema_name, node) -%}
+    {%- set default_schema = target.schema -%}
+    {%- if target.name == 'prod' and custom_schema_name is not none -%}
+        {{ custom_schema_name | trim }}
+    {%- else -%}
+        {{ default_schema }}
+    {%- endif -%}
+{%- endmacro %}`
+	builtinDefaultAlias = `{% macro default__generate_alias_name(custom_alias_name=none, node=none) -%}
+    {%- if custom_alias_name -%}
+        {{ custom_alias_name | trim }}
+    {%- elif node.version -%}
+        {{ return(node.name ~ "_v" ~ (node.version | replace(".", "_"))) }}
+    {%- else -%}
+        {{ node.name }}
+    {%- endif -%}
+{%- endmacro %}`
+)
+
+// macroBody strips a macro's {% macro … %} header and {% endmacro %} footer and removes all whitespace and Jinja
+// whitespace-control dashes, so that copies that differ only in layout compare equal.
+func macroBody(sql string) string {
+	s := sql
+	if i := strings.Index(s, "%}"); i >= 0 && strings.Contains(s[:i], "macro") {
+		s = s[i+2:]
+	}
+	if i := strings.LastIndex(s, "{%"); i >= 0 && strings.Contains(s[i:], "endmacro") {
+		s = s[:i]
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if isSpace(c) {
+			continue
+		}
+		if c == '-' && (i > 0 && (s[i-1] == '%' || s[i-1] == '{') || i+1 < len(s) && (s[i+1] == '%' || s[i+1] == '}')) {
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// isForEnvCall matches a body that only delegates to generate_schema_name_for_env, e.g.
+// {{ generate_schema_name_for_env(custom_schema_name, node) }} or {{ return(generate_schema_name_for_env(…)) }}.
+func isForEnvCall(body string) bool {
+	for _, p := range []string{"{{generate_schema_name_for_env(", "{{dbt.generate_schema_name_for_env(",
+		"{{return(generate_schema_name_for_env(", "{{return(dbt.generate_schema_name_for_env("} {
+		if strings.HasPrefix(body, p) && strings.HasSuffix(body, "}}") && strings.Count(body, "{{") == 1 &&
+			!strings.Contains(body, "{%") {
+			return true
+		}
+	}
+	return false
+}
+
+func isDefaultAlias(m *Manifest) bool {
+	o := m.AliasNameOverride()
+	if o == nil {
+		return true
+	}
+	body := macroBody(o.SQL)
+	return body != "" && (m.defaultAlias != "" && body == macroBody(m.defaultAlias) || body == macroBody(builtinDefaultAlias))
+}
+
+// derive computes each production node's dev relation with dbt's rules over the dev target (SPEC §3.3).
+func (d *DevMap) derive(cfg DevMapConfig) {
+	pm := cfg.Prod
+	const ask = "configure dev_manifest (the developer's target/manifest.json) or schema_map (dev_schema=prod_schema)"
+	rule := classifySchemaMacro(pm)
+	if rule == ruleCustom {
+		d.kind = MapNone
+		d.explain = fmt.Sprintf("cannot derive dev relations: the project overrides generate_schema_name (%s) with "+
+			"logic deferproxy does not know; %s", pm.SchemaNameOverride().UniqueID, ask)
+		return
+	}
+	if !isDefaultAlias(pm) {
+		d.kind = MapNone
+		d.explain = fmt.Sprintf("cannot derive dev relations: the project overrides generate_alias_name (%s) with "+
+			"logic deferproxy does not know; %s", pm.AliasNameOverride().UniqueID, ask)
+		return
+	}
+	if cfg.Target.Schema == "" {
+		d.kind = MapNone
+		d.explain = "cannot derive dev relations: no dev schema is configured; set dev_schema (a name or a " +
+			"template like dbt_{user}), or " + ask
+		return
+	}
+	d.kind = MapDerived
+	n := 0
+	pm.Nodes(func(node *Node) bool {
+		if node.ResourceType == "source" || node.Relation.Identifier == "" {
+			return true
+		}
+		d.add(deriveRelation(pm, node, cfg.Target, rule), node.UniqueID, node, pm)
+		n++
+		return true
+	})
+	target := quoteIdent(cfg.Target.Schema)
+	if cfg.Target.Database != "" {
+		target = quoteIdent(cfg.Target.Database) + "." + target
+	}
+	how := "dbt's default generate_schema_name (custom schema → <target>_<custom>)"
+	if rule == ruleForEnv {
+		how = fmt.Sprintf("the project's generate_schema_name_for_env pattern (%s: custom schemas only in "+
+			"production, every node in the target schema in dev)", pm.SchemaNameOverride().UniqueID)
+	}
+	d.explain = fmt.Sprintf("derived from the production manifest for dev target %s with %s and dbt's default "+
+		"generate_alias_name: %d relations (SPEC §3.3; no dev manifest or schema map configured)", target, how, n)
+}
+
+// deriveRelation is where `dbt run` with the dev target builds node, per dbt's default generate_database_name,
+// generate_schema_name (or the _for_env pattern) and generate_alias_name. Legacy snapshot target_schema/
+// target_database are used verbatim, as dbt does. The identifier is the production alias: dbt's default alias
+// (config alias, or name, or name_v<version> with dots as underscores) does not depend on the target.
+func deriveRelation(pm *Manifest, n *Node, t DevTarget, rule schemaRule) Relation {
+	db := t.Database
+	switch {
+	case n.TargetDatabase != "":
+		db = pm.part("database", n.TargetDatabase)
+	case n.ConfigDatabase != "":
+		db = pm.part("database", strings.TrimSpace(n.ConfigDatabase))
+	}
+	var schema string
+	switch {
+	case n.TargetSchema != "":
+		schema = pm.part("schema", n.TargetSchema)
+	case rule == ruleForEnv || strings.TrimSpace(n.ConfigSchema) == "":
+		schema = t.Schema
+	default:
+		schema = pm.part("schema", t.Schema+"_"+strings.TrimSpace(n.ConfigSchema))
+	}
+	return Relation{Database: db, Schema: schema, Identifier: n.Relation.Identifier}
+}
+
+// DeriveAlias is dbt's default generate_alias_name: the configured alias, else name_v<version> (dots as
+// underscores) for a versioned model, else the name.
+func DeriveAlias(n *Node) string {
+	switch {
+	case strings.TrimSpace(n.ConfigAlias) != "":
+		return strings.TrimSpace(n.ConfigAlias)
+	case n.Version != "":
+		return n.Name + "_v" + strings.ReplaceAll(n.Version, ".", "_")
+	}
+	return n.Name
+}
+
+func (d *DevMap) collectSchemas(pm *Manifest) {
+	set := make(map[SchemaName]struct{})
+	for rel, m := range d.byDev {
+		if pm.Deferrable(m.Prod) {
+			set[SchemaName{rel.Database, rel.Schema}] = struct{}{}
+		}
+	}
+	d.schemas = make([]SchemaName, 0, len(set))
+	for s := range set {
+		d.schemas = append(d.schemas, s)
+	}
+	slices.SortFunc(d.schemas, compareSchema)
+}
+
+func compareSchema(a, b SchemaName) int {
+	if c := strings.Compare(a.Database, b.Database); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Schema, b.Schema)
 }
 
 // Kind is the mapping source in use.
@@ -96,17 +427,27 @@ func (d *DevMap) Kind() MappingKind { return d.kind }
 func (d *DevMap) Explain() string { return d.explain }
 
 // Lookup maps a dev relation (normalised parts) to its node. false: the relation is no node's dev relation.
+// Entries whose dev database is unknown (no dev database configured, or a schema-map key without one) match any
+// database.
 func (d *DevMap) Lookup(rel Relation) (Match, bool) {
-	m, ok := d.byDev[rel]
-	return m, ok
+	if m, ok := d.byDev[rel]; ok {
+		return m, ok
+	}
+	if rel.Database != "" {
+		rel.Database = ""
+		m, ok := d.byDev[rel]
+		return m, ok
+	}
+	return Match{}, false
 }
 
-// DevRelation returns the dev relation of the node with that unique_id, when the map knows it.
+// DevRelation returns the dev relation of the node with that unique_id, when the map knows it (Database "" when
+// it is not known).
 func (d *DevMap) DevRelation(uniqueID string) (Relation, bool) {
 	r, ok := d.devOf[uniqueID]
 	return r, ok
 }
 
 // DevSchemas returns the dev schemas that hold dev relations of deferrable production nodes, sorted (for the
-// rewrite prefilter and the dev catalog).
+// rewrite prefilter and the dev catalog). Database "" means the session's database.
 func (d *DevMap) DevSchemas() []SchemaName { return d.schemas }
