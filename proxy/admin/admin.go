@@ -47,6 +47,8 @@ type Config struct {
 	Engine StatusSource
 	// EngineNote explains, on /status and the page, why there is no engine (e.g. "no manifest configured").
 	EngineNote string
+	// SetDefaultMode changes the mode of new sessions (POST /mode, SPEC §8); nil disables the endpoint.
+	SetDefaultMode func(mode string) error
 	// ReadyTimeout bounds one /readyz check (default 2s).
 	ReadyTimeout time.Duration
 	// Logger receives listener errors; nil discards them.
@@ -108,6 +110,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.HandleFunc("GET /status", s.status)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	mux.HandleFunc("POST /mode", s.setMode)
 	mux.HandleFunc("GET /{$}", s.page)
 	return mux
 }

@@ -187,3 +187,44 @@ func TestNewErrors(t *testing.T) {
 		t.Fatalf("ListenAndServe on a bad address: %v, want an error naming --admin", err)
 	}
 }
+
+func TestSetMode(t *testing.T) {
+	var got string
+	ts := newTestServer(t, Config{SetDefaultMode: func(m string) error {
+		if m != "defer" && m != "favor_state" && m != "off" {
+			return errors.New("invalid mode " + m)
+		}
+		got = m
+		return nil
+	}})
+	post := func(body string) (int, string) {
+		resp, err := http.Post(ts.URL+"/mode", "application/x-www-form-urlencoded", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := post("mode=favor_state"); code != 200 || got != "favor_state" {
+		t.Fatalf("POST mode=favor_state: %d %q, engine got %q", code, body, got)
+	}
+	if code, body := post("mode=yolo"); code != 400 || !strings.Contains(body, "invalid mode yolo") || got != "favor_state" {
+		t.Fatalf("POST mode=yolo: %d %q, engine got %q", code, body, got)
+	}
+	if code, _ := post(""); code != 400 {
+		t.Fatalf("POST without mode: %d", code)
+	}
+	if code, _, _ := get(t, ts.URL+"/mode"); code != http.StatusMethodNotAllowed {
+		t.Fatalf("GET /mode: %d, want 405", code)
+	}
+	noEngine := newTestServer(t, Config{})
+	resp, err := http.Post(noEngine.URL+"/mode", "application/x-www-form-urlencoded", strings.NewReader("mode=off"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Fatalf("POST /mode without engine: %d, want 404", resp.StatusCode)
+	}
+}

@@ -32,3 +32,27 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		s.cfg.Logger.Warn("admin: encode /status", "err", err)
 	}
 }
+
+// setMode changes the default mode of new sessions: POST /mode with mode=defer|favor_state|off (form or query).
+// Open sessions keep theirs; a session changes its own with SET deferproxy.mode.
+func (s *Server) setMode(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if s.cfg.SetDefaultMode == nil {
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte("no defer engine: start deferproxy with --manifest to have modes\n"))
+		return
+	}
+	mode := r.FormValue("mode")
+	if mode == "" {
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write([]byte("missing mode: POST /mode with mode=defer, favor_state or off\n"))
+		return
+	}
+	if err := s.cfg.SetDefaultMode(mode); err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write([]byte(err.Error() + "\n"))
+		return
+	}
+	s.cfg.Logger.Info("default mode of new sessions changed", "mode", mode, "remote", r.RemoteAddr)
+	w.Write([]byte("default mode of new sessions: " + mode + "\n"))
+}
