@@ -215,6 +215,8 @@ type target struct {
 	addr     string
 	database string
 	caFile   string
+	// clientTLS says the target accepts SSLRequest with a certificate for 127.0.0.1/localhost signed by caFile.
+	clientTLS bool
 }
 
 // runResult is the output of every block that produces output, in order.
