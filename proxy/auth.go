@@ -1,0 +1,127 @@
+package proxy
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+)
+
+// Authentication request codes relayed from the upstream.
+const (
+	authOK           = 0
+	authSASL         = 10
+	authSASLContinue = 11
+	authSASLFinal    = 12
+	authGSSContinue  = 8
+)
+
+// errUpstreamRefused ends a session whose startup the upstream answered with an ErrorResponse (wrong password, unknown
+// database …). The client has already received PostgreSQL's own error.
+type errUpstreamRefused struct{ code string }
+
+func (e *errUpstreamRefused) Error() string { return "upstream refused the session: SQLSTATE " + e.code }
+
+// relayAuth relays the upstream's side of startup to the client until ReadyForQuery: authentication requests and the
+// client's answers (trust, cleartext, md5, SCRAM-SHA-256 — the proxy never sees a password in the clear unless the
+// server asks the client for one, and never keeps or logs it), ParameterStatus, NegotiateProtocolVersion, notices, and
+// BackendKeyData, which is replaced by a proxy-issued key.
+func (ss *session) relayAuth(cr, ur *msgReader) error {
+	var out []byte
+	flush := func() error {
+		if len(out) == 0 {
+			return nil
+		}
+		_, err := ss.client.Write(out)
+		out = out[:0]
+		if err != nil {
+			return fmt.Errorf("write to client: %w", err)
+		}
+		return nil
+	}
+	for {
+		msg, err := ur.message(ss.s.cfg.MaxMessageSize)
+		if err != nil {
+			return fmt.Errorf("upstream during startup: %w", err)
+		}
+		typ, body := msg[0], msg[5:]
+		switch typ {
+		case 'R':
+			if len(body) < 4 {
+				return &errFrame{"upstream sent a short authentication request"}
+			}
+			switch binary.BigEndian.Uint32(body) {
+			case authOK, authSASLFinal:
+				out = append(out, msg...)
+				continue
+			case authSASL:
+				out = append(out, stripChannelBinding(msg)...)
+			default: // cleartext, md5, SASL continue, GSS/SSPI: the client answers
+				out = append(out, msg...)
+			}
+			if err := flush(); err != nil {
+				return err
+			}
+			cm, err := cr.message(maxAuthMessage)
+			if err != nil {
+				return fmt.Errorf("client during authentication: %w", err)
+			}
+			if cm[0] != 'p' {
+				return &errFrame{fmt.Sprintf("expected password response, got message type %q", cm[0])}
+			}
+			if _, err := ss.up.Write(cm); err != nil {
+				return fmt.Errorf("write to upstream: %w", err)
+			}
+		case 'K':
+			if len(body) < 8 {
+				return &errFrame{"upstream sent a short BackendKeyData"}
+			}
+			pid, key, err := ss.s.cancels.issue(ss.id, binary.BigEndian.Uint32(body), body[4:])
+			if err != nil {
+				return err
+			}
+			ss.keyPID, ss.key = pid, key
+			k := make([]byte, 9, 9+len(key.secret))
+			k[0] = 'K'
+			binary.BigEndian.PutUint32(k[1:], uint32(8+len(key.secret)))
+			binary.BigEndian.PutUint32(k[5:], pid)
+			out = append(out, append(k, key.secret...)...)
+		case 'E':
+			out = append(out, msg...)
+			if err := flush(); err != nil {
+				return err
+			}
+			return &errUpstreamRefused{code: errorCode(body)}
+		case 'Z':
+			out = append(out, msg...)
+			return flush()
+		default: // ParameterStatus, NegotiateProtocolVersion, NoticeResponse
+			out = append(out, msg...)
+		}
+	}
+}
+
+// stripChannelBinding removes SCRAM-SHA-256-PLUS from an AuthenticationSASL message: channel binding ties the SCRAM
+// exchange to one TLS connection, and the client's TLS connection ends at the proxy, so a client that chose PLUS would
+// always fail. The message is returned unchanged when it offers no PLUS mechanism.
+func stripChannelBinding(msg []byte) []byte {
+	if !bytes.Contains(msg, []byte("-PLUS\x00")) {
+		return msg
+	}
+	out := make([]byte, 0, len(msg))
+	out = append(out, msg[:9]...) // type, length (fixed below), auth code
+	rest := msg[9:]
+	for len(rest) > 0 && rest[0] != 0 {
+		i := bytes.IndexByte(rest, 0)
+		if i < 0 {
+			return msg // malformed: let the client judge it
+		}
+		mech := rest[:i]
+		if !bytes.HasSuffix(mech, []byte("-PLUS")) {
+			out = append(out, rest[:i+1]...)
+		}
+		rest = rest[i+1:]
+	}
+	out = append(out, 0)
+	binary.BigEndian.PutUint32(out[1:5], uint32(len(out)-1))
+	return out
+}
