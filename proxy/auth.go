@@ -19,7 +19,9 @@ const (
 // database …). The client has already received PostgreSQL's own error.
 type errUpstreamRefused struct{ code string }
 
-func (e *errUpstreamRefused) Error() string { return "upstream refused the session: SQLSTATE " + e.code }
+func (e *errUpstreamRefused) Error() string {
+	return "upstream refused the session: SQLSTATE " + e.code
+}
 
 // relayAuth relays the upstream's side of startup to the client until ReadyForQuery: authentication requests and the
 // client's answers (trust, cleartext, md5, SCRAM-SHA-256 — the proxy never sees a password in the clear unless the

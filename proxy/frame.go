@@ -57,10 +57,10 @@ type pump struct {
 
 	buf   []byte  // read buffer; nil while the pump waits on an idle raw socket (it is back in bufPool)
 	bufp  *[]byte // buf's pool handle when buf came from bufPool (kept so returning it allocates nothing)
-	r, w  int    // unprocessed bytes are buf[r:w]
-	rem   int    // body bytes of the message being streamed through that have not arrived yet
-	want  int    // size of the whole message at buf[r:] being waited for (0 = none)
-	max   int    // largest message body accepted; 0 = no limit
+	r, w  int     // unprocessed bytes are buf[r:w]
+	rem   int     // body bytes of the message being streamed through that have not arrived yet
+	want  int     // size of the whole message at buf[r:] being waited for (0 = none)
+	max   int     // largest message body accepted; 0 = no limit
 	watch *[256]uint8
 	h     handler
 	last  byte // type of the last message seen

@@ -14,7 +14,7 @@ import (
 // an ErrorResponse where its ParseComplete would have been. The injected Parse uses the unnamed statement: a refused
 // Parse of a named statement therefore also drops the session's unnamed statement (PostgreSQL would keep it).
 
-// refusalSQL is the DO block raising e with SQLSTATE code. Every string is an E'' literal with backslash, quote and
+// refusalSQL is the DO block raising e with SQLSTATE code. Every string is an E” literal with backslash, quote and
 // dollar escaped, so neither standard_conforming_strings nor a "$deferproxy$" in the text can end it early.
 func refusalSQL(e *pgproto3.ErrorResponse, code string) string {
 	var b strings.Builder
