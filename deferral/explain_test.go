@@ -27,8 +27,8 @@ func TestExplainDecisions(t *testing.T) {
 	exists := catalog.NewStaticCatalog(catalog.Relation{Database: "shopdb", Schema: "dbt_fabio", Identifier: "stg_customers"})
 	cases := []struct {
 		name, mode, sql, want string
-		actions             string
-		refused             bool
+		actions               string
+		refused               bool
 	}{
 		{"missing dev relation defers", "", "select * from dbt_fabio.stg_orders", "select * from analytics.stg_orders", "defer", false},
 		{"existing dev relation stays", "", "select * from dbt_fabio.stg_customers", "select * from dbt_fabio.stg_customers", "keep", false},
