@@ -1,0 +1,100 @@
+package rewrite
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Rewrite asks r about each read reference of a (the analysis of sql) and replaces exactly the bytes of every name
+// r swaps; everything else — whitespace, comments, literals, placeholders — stays byte for byte. Write targets are
+// never offered to r. Replacement parts are quoted only when PostgreSQL needs it (QuoteIdent). A nil r swaps
+// nothing. Edits that overlap, fall outside sql or come with no parts are an error and nothing is rewritten.
+func Rewrite(sql string, a *Analysis, r Resolver) (Result, error) {
+	res := Result{SQL: sql, Analysis: a}
+	if a == nil || r == nil {
+		return res, nil
+	}
+	for si := range a.Statements {
+		refs := a.Statements[si].References
+		for i := range refs {
+			ref := refs[i]
+			if ref.Role != Read {
+				continue
+			}
+			parts, ok := r.Resolve(ref)
+			if !ok {
+				continue
+			}
+			if len(parts) == 0 {
+				return Result{SQL: sql, Analysis: a}, fmt.Errorf("rewrite %s: the resolver returned an empty name", sql[ref.Start:ref.End])
+			}
+			if ref.Start < 0 || ref.End > len(sql) || ref.Start >= ref.End {
+				return Result{SQL: sql, Analysis: a}, fmt.Errorf("rewrite: reference span [%d,%d) lies outside the %d-byte statement", ref.Start, ref.End, len(sql))
+			}
+			to := joinName(parts, Postgres)
+			from := sql[ref.Start:ref.End]
+			if to == from {
+				continue
+			}
+			res.Deferrals = append(res.Deferrals, Deferral{Ref: ref, From: from, To: to})
+		}
+	}
+	if len(res.Deferrals) == 0 {
+		return res, nil
+	}
+	out, err := applyDeferrals(sql, res.Deferrals)
+	if err != nil {
+		return Result{SQL: sql, Analysis: a}, err
+	}
+	res.SQL = out
+	return res, nil
+}
+
+// RewriteSQL analyses sql and rewrites it with r.
+func RewriteSQL(sql string, r Resolver) (Result, error) {
+	a, err := Analyze(sql)
+	if err != nil {
+		return Result{SQL: sql}, err
+	}
+	return Rewrite(sql, a, r)
+}
+
+// joinName writes name parts as SQL, each quoted only when needed.
+func joinName(parts []string, d Dialect) string {
+	if len(parts) == 1 {
+		return QuoteIdent(parts[0], d)
+	}
+	var b strings.Builder
+	for i, p := range parts {
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(QuoteIdent(p, d))
+	}
+	return b.String()
+}
+
+// applyDeferrals replaces each deferral's span with its To text. Deferrals are sorted in text order (they are kept
+// in that order in the Result); spans must not overlap.
+func applyDeferrals(sql string, ds []Deferral) (string, error) {
+	sort.SliceStable(ds, func(i, j int) bool { return ds[i].Ref.Start < ds[j].Ref.Start })
+	size := len(sql)
+	for i, d := range ds {
+		if i > 0 && d.Ref.Start < ds[i-1].Ref.End {
+			return "", fmt.Errorf("rewrite: edits overlap at bytes %d-%d and %d-%d", ds[i-1].Ref.Start, ds[i-1].Ref.End, d.Ref.Start, d.Ref.End)
+		}
+		size += len(d.To) - (d.Ref.End - d.Ref.Start)
+	}
+	// Building left to right over sorted, disjoint spans is the same as applying them right to left.
+	var b strings.Builder
+	b.Grow(size)
+	prev := 0
+	for _, d := range ds {
+		b.WriteString(sql[prev:d.Ref.Start])
+		b.WriteString(d.To)
+		prev = d.Ref.End
+	}
+	b.WriteString(sql[prev:])
+	return b.String(), nil
+}

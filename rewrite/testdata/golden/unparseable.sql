@@ -1,0 +1,1 @@
+select * from dbt_fabio.orders where {{ this_is_jinja }}
