@@ -1,0 +1,498 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cast"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+)
+
+// envPrefix is prepended to every configuration key to form its environment variable (dev_schema → DEFERPROXY_DEV_SCHEMA).
+const envPrefix = "DEFERPROXY_"
+
+// Config is deferproxy's whole configuration, built once per command from the YAML file (--config), DEFERPROXY_*
+// environment variables and flags, in that order of increasing precedence. Nothing else reads the environment.
+type Config struct {
+	// Proxy listener and upstream (SPEC §10, §12).
+	Listen           string
+	Upstream         string
+	Admin            string
+	LogFormat        string
+	LogLevel         string
+	TLSCert          string
+	TLSKey           string
+	MaxMessageSize   int
+	MaxClientConns   int
+	HandshakeTimeout time.Duration
+	IdleTimeout      time.Duration
+	ShutdownTimeout  time.Duration
+
+	// Defer engine (SPEC §3–§8).
+	Manifest        string
+	DevManifest     string
+	DevSchema       string
+	DevDatabase     string
+	SchemaMap       map[string]string
+	Mode            string
+	AllowProdWrites bool
+	CatalogDSN      string
+	CatalogTimeout  time.Duration
+	CatalogTTL      time.Duration
+	OnCatalogError  string
+	Notices         string
+	StaleAfter      time.Duration
+	SelectedWindow  time.Duration
+
+	// ConfigFile is the YAML file the values came from ("" when none), for messages.
+	ConfigFile string
+}
+
+// setting is one configuration key: its YAML name, its flag, its default and what it means. The table drives the
+// flags, the environment binding, unknown-key detection and the reference in README.md.
+type setting struct {
+	key   string // YAML key; the env var is DEFERPROXY_<KEY>; the flag is --<key with - for _>
+	def   any    // default: string, int, bool, time.Duration or []string (schema_map)
+	usage string
+}
+
+func (s setting) flag() string { return strings.ReplaceAll(s.key, "_", "-") }
+func (s setting) env() string  { return envPrefix + strings.ToUpper(s.key) }
+
+// settings lists every key, in the order of deferproxy.example.yaml.
+var settings = []setting{
+	{"listen", "127.0.0.1:6432", "address the PostgreSQL proxy listens on (host:port)"},
+	{"upstream", "", "the warehouse: postgres://host:port/database?sslmode=disable|prefer|require|verify-full[&sslrootcert=FILE] (required)"},
+	{"admin", "127.0.0.1:6480", `admin HTTP listener (/healthz /readyz /status /metrics /); "" disables it`},
+	{"log_format", "text", "log format: text or json"},
+	{"log_level", "info", "log level: debug, info, warn or error"},
+	{"tls_cert", "", "PEM certificate for TLS to clients (with tls_key); without it SSLRequest is answered 'N'"},
+	{"tls_key", "", "PEM private key for tls_cert"},
+	{"max_message_size", "1GiB", "largest protocol message accepted from a client or the upstream (bytes, or with a kB/MB/GB/KiB/MiB/GiB suffix)"},
+	{"max_client_conns", 1000, "client sessions at once; past it new clients get FATAL 53300"},
+	{"handshake_timeout", 30 * time.Second, "time a client has to finish startup and authentication"},
+	{"idle_timeout", time.Duration(0), "close a session idle (between statements) for this long; 0 = never"},
+	{"shutdown_timeout", 30 * time.Second, "on SIGINT/SIGTERM, how long open sessions may finish before they are closed with 57P01"},
+	{"manifest", "", "production manifest.json (path or file:path, watched); without it the proxy is a pure pass-through"},
+	{"dev_manifest", "", "the developer's target/manifest.json (watched): exact dev relation per node"},
+	{"dev_schema", "", "dev target schema, or a template over the login user such as dbt_{user}"},
+	{"dev_database", "", "dev target database (default: the session's database)"},
+	{"schema_map", []string{}, "dev schema to production schema, dev=prod (repeatable; env: comma-separated)"},
+	{"mode", "defer", "default mode of new sessions: defer, favor_state or off"},
+	{"allow_prod_writes", false, "let dev sessions write into production relations (default: refused with 42501)"},
+	{"catalog_dsn", "", "PostgreSQL URL for the dev-catalog queries (default: the upstream)"},
+	{"catalog_timeout", 2 * time.Second, "how long a dev-catalog lookup may take before the statement fails open (or fails, see on_catalog_error)"},
+	{"catalog_ttl", 10 * time.Second, "how long the dev catalog is cached for changes made outside the proxy"},
+	{"on_catalog_error", "open", "when the dev catalog cannot be read: open (forward unchanged, warn once) or fail"},
+	{"notices", "first", "NOTICE per statement with deferrals: first (the first one also names the production run), all or off"},
+	{"stale_after", 24 * time.Hour, "warn when the production manifest is older than this"},
+	{"selected_window", 30 * time.Minute, "favor_state: a node built through the proxy this recently counts as selected"},
+}
+
+// addConfigFlags registers --config and one flag per setting on fs.
+func addConfigFlags(fs *pflag.FlagSet) {
+	fs.String("config", "", "YAML configuration file (see deferproxy.example.yaml); env DEFERPROXY_CONFIG")
+	for _, s := range settings {
+		usage := s.usage + " (env " + s.env() + ")"
+		switch d := s.def.(type) {
+		case string:
+			fs.String(s.flag(), d, usage)
+		case int:
+			fs.Int(s.flag(), d, usage)
+		case bool:
+			fs.Bool(s.flag(), d, usage)
+		case time.Duration:
+			fs.Duration(s.flag(), d, usage)
+		case []string:
+			fs.StringArray(s.flag(), d, usage)
+		default:
+			panic(fmt.Sprintf("setting %s: unsupported default type %T", s.key, s.def))
+		}
+	}
+}
+
+// loadConfig builds the Config of cmd from its --config file, the environment (getenv) and its flags.
+// Precedence, lowest first: flag defaults < YAML file < DEFERPROXY_* env < flags given on the command line.
+func loadConfig(cmd *cobra.Command, getenv func(string) (string, bool)) (Config, error) {
+	fs := cmd.Flags()
+	v := viper.New()
+	v.SetConfigType("yaml")
+
+	cfgFile, _ := fs.GetString("config")
+	if !fs.Changed("config") {
+		if e, ok := getenv(envPrefix + "CONFIG"); ok {
+			cfgFile = e
+		}
+	}
+	if cfgFile != "" {
+		f, err := os.Open(cfgFile)
+		if err != nil {
+			return Config{}, fmt.Errorf("read config %s: %w (pass --config with an existing YAML file; deferproxy.example.yaml is a commented template)", cfgFile, err)
+		}
+		err = v.ReadConfig(f)
+		f.Close()
+		if err != nil {
+			return Config{}, fmt.Errorf("parse config %s: %w (it must be YAML with the keys of deferproxy.example.yaml)", cfgFile, err)
+		}
+		if err := checkKeys(v.AllSettings(), cfgFile); err != nil {
+			return Config{}, err
+		}
+	}
+
+	// Environment and flags are layered by hand rather than with viper.AutomaticEnv/BindPFlag: viper's
+	// getenv is os.Getenv (tests and the demo need another), and a flag's "changed" state is what decides.
+	src := func(s setting) (val any, from string, ok bool) {
+		if f := fs.Lookup(s.flag()); f != nil && f.Changed {
+			switch s.def.(type) {
+			case []string:
+				a, _ := fs.GetStringArray(s.flag())
+				return a, "flag --" + s.flag(), true
+			}
+			return f.Value.String(), "flag --" + s.flag(), true
+		}
+		if e, ok := getenv(s.env()); ok {
+			return e, "environment variable " + s.env(), true
+		}
+		if v.IsSet(s.key) {
+			return v.Get(s.key), "key " + s.key + " in " + cfgFile, true
+		}
+		if f := fs.Lookup(s.flag()); f != nil {
+			if _, isSlice := s.def.([]string); isSlice {
+				return []string{}, "default", true
+			}
+			return f.DefValue, "default", true
+		}
+		return s.def, "default", true
+	}
+
+	cfg := Config{ConfigFile: cfgFile}
+	var errs []error
+	for _, s := range settings {
+		val, from, _ := src(s)
+		if err := cfg.set(s, val); err != nil {
+			errs = append(errs, fmt.Errorf("%s (from %s): %w", s.key, from, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// set stores one raw value (string from env/flags, typed from YAML) into its Config field.
+func (c *Config) set(s setting, raw any) error {
+	str := func() (string, error) { return cast.ToStringE(raw) }
+	dur := func() (time.Duration, error) {
+		d, err := cast.ToDurationE(raw)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a duration (write it like 30s, 5m or 24h)", fmt.Sprint(raw))
+		}
+		if _, isNum := raw.(int); isNum && d != 0 {
+			return 0, fmt.Errorf("%v has no unit (write it like 30s, 5m or 24h)", raw)
+		}
+		if d < 0 {
+			return 0, fmt.Errorf("%v is negative", d)
+		}
+		return d, nil
+	}
+	var err error
+	switch s.key {
+	case "listen":
+		c.Listen, err = str()
+	case "upstream":
+		c.Upstream, err = str()
+	case "admin":
+		c.Admin, err = str()
+	case "log_format":
+		c.LogFormat, err = str()
+	case "log_level":
+		c.LogLevel, err = str()
+	case "tls_cert":
+		c.TLSCert, err = str()
+	case "tls_key":
+		c.TLSKey, err = str()
+	case "max_message_size":
+		c.MaxMessageSize, err = parseSize(fmt.Sprint(raw))
+	case "max_client_conns":
+		c.MaxClientConns, err = cast.ToIntE(raw)
+		if err != nil {
+			err = fmt.Errorf("%q is not a whole number", fmt.Sprint(raw))
+		}
+	case "handshake_timeout":
+		c.HandshakeTimeout, err = dur()
+	case "idle_timeout":
+		c.IdleTimeout, err = dur()
+	case "shutdown_timeout":
+		c.ShutdownTimeout, err = dur()
+	case "manifest":
+		c.Manifest, err = str()
+	case "dev_manifest":
+		c.DevManifest, err = str()
+	case "dev_schema":
+		c.DevSchema, err = str()
+	case "dev_database":
+		c.DevDatabase, err = str()
+	case "schema_map":
+		c.SchemaMap, err = parseSchemaMap(raw)
+	case "mode":
+		c.Mode, err = str()
+	case "allow_prod_writes":
+		c.AllowProdWrites, err = cast.ToBoolE(raw)
+		if err != nil {
+			err = fmt.Errorf("%q is not true or false", fmt.Sprint(raw))
+		}
+	case "catalog_dsn":
+		c.CatalogDSN, err = str()
+	case "catalog_timeout":
+		c.CatalogTimeout, err = dur()
+	case "catalog_ttl":
+		c.CatalogTTL, err = dur()
+	case "on_catalog_error":
+		c.OnCatalogError, err = str()
+	case "notices":
+		c.Notices, err = str()
+	case "stale_after":
+		c.StaleAfter, err = dur()
+	case "selected_window":
+		c.SelectedWindow, err = dur()
+	default:
+		return fmt.Errorf("no Config field for setting %q", s.key) // a programming error, caught by the tests
+	}
+	return err
+}
+
+// checkKeys refuses unknown top-level YAML keys: a misspelt key silently ignored is a misconfiguration found late.
+func checkKeys(all map[string]any, file string) error {
+	known := make(map[string]bool, len(settings))
+	names := make([]string, 0, len(settings))
+	for _, s := range settings {
+		known[s.key] = true
+		names = append(names, s.key)
+	}
+	var unknown []string
+	for k := range all {
+		if !known[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	sort.Strings(unknown)
+	hint := ""
+	for _, u := range unknown {
+		if n := closest(u, names); n != "" {
+			hint += fmt.Sprintf(" (did you mean %q instead of %q?)", n, u)
+		}
+	}
+	return fmt.Errorf("config %s: unknown key(s) %s%s; the keys are: %s", file, strings.Join(unknown, ", "), hint, strings.Join(names, ", "))
+}
+
+// closest returns the known name within edit distance 2 of s, if any.
+func closest(s string, names []string) string {
+	best, bestD := "", 3
+	for _, n := range names {
+		if d := editDistance(s, n); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// parseSchemaMap accepts a YAML mapping {dev: prod}, a list of "dev=prod" (flags), or "dev=prod,dev2=prod2" (env).
+func parseSchemaMap(raw any) (map[string]string, error) {
+	m := map[string]string{}
+	add := func(pair string) error {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			return nil
+		}
+		dev, prod, ok := strings.Cut(pair, "=")
+		dev, prod = strings.TrimSpace(dev), strings.TrimSpace(prod)
+		if !ok || dev == "" || prod == "" {
+			return fmt.Errorf("%q is not dev_schema=prod_schema (e.g. --schema-map dbt_fabio=analytics)", pair)
+		}
+		m[dev] = prod
+		return nil
+	}
+	switch r := raw.(type) {
+	case nil:
+	case string:
+		for _, p := range strings.Split(r, ",") {
+			if err := add(p); err != nil {
+				return nil, err
+			}
+		}
+	case []string:
+		for _, p := range r {
+			if err := add(p); err != nil {
+				return nil, err
+			}
+		}
+	case map[string]any:
+		for dev, prod := range r {
+			p, ok := prod.(string)
+			if !ok || dev == "" || p == "" {
+				return nil, fmt.Errorf("entry %q: %v must be a production schema name", dev, prod)
+			}
+			m[dev] = p
+		}
+	default:
+		return nil, fmt.Errorf("must be a mapping of dev schema to production schema, e.g. {dbt_fabio: analytics}, not %T", raw)
+	}
+	return m, nil
+}
+
+// parseSize reads a byte count with an optional unit: 1048576, 512kB, 64MiB, 1GiB.
+func parseSize(s string) (int, error) {
+	s = strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"kB", 1e3}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q is not a positive size (write it like 1048576, 64MiB or 1GiB)", s)
+	}
+	// PostgreSQL's own limit: a message length is an int32.
+	if n*mult > 1<<30 || n > 1<<30 {
+		return 0, fmt.Errorf("%d bytes is over 1GiB, PostgreSQL's own limit for one message", n*mult)
+	}
+	return int(n * mult), nil
+}
+
+// validate checks what a running proxy needs. Every message says what to do.
+func (c *Config) validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		bad("listen %q is not host:port (e.g. --listen 127.0.0.1:6432)", c.Listen)
+	}
+	if c.Admin != "" {
+		if _, _, err := net.SplitHostPort(c.Admin); err != nil {
+			bad("admin %q is not host:port (e.g. --admin 127.0.0.1:6480, or --admin \"\" to disable it)", c.Admin)
+		}
+	}
+	if err := validateUpstream(c.Upstream); err != nil {
+		errs = append(errs, err)
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		bad("log_format %q: use text or json", c.LogFormat)
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		bad("tls_cert and tls_key go together: pass both --tls-cert and --tls-key, or neither")
+	}
+	if c.MaxClientConns <= 0 {
+		bad("max_client_conns %d: must be at least 1", c.MaxClientConns)
+	}
+	if c.HandshakeTimeout <= 0 {
+		bad("handshake_timeout must be positive (e.g. 30s)")
+	}
+	switch c.Mode {
+	case "defer", "favor_state", "off":
+	default:
+		bad("mode %q: use defer, favor_state or off", c.Mode)
+	}
+	switch c.Notices {
+	case "first", "all", "off":
+	default:
+		bad("notices %q: use first, all or off", c.Notices)
+	}
+	switch c.OnCatalogError {
+	case "open", "fail":
+	default:
+		bad("on_catalog_error %q: use open or fail", c.OnCatalogError)
+	}
+	if c.Manifest != "" && c.DevSchema == "" && c.DevManifest == "" && len(c.SchemaMap) == 0 {
+		bad("with a manifest, deferproxy must know the dev target: pass --dev-schema (a schema or a template like dbt_{user}), --dev-manifest target/manifest.json, or --schema-map dev=prod")
+	}
+	if c.Manifest == "" && (c.DevSchema != "" || c.DevManifest != "" || len(c.SchemaMap) > 0) {
+		bad("dev_schema, dev_manifest and schema_map need a production manifest: pass --manifest path/to/prod/manifest.json")
+	}
+	if c.CatalogDSN != "" {
+		if err := validatePostgresURL(c.CatalogDSN); err != nil {
+			bad("catalog_dsn: %v", err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func validateUpstream(u string) error {
+	if u == "" {
+		return errors.New("upstream is required: pass --upstream postgres://host:5432/database?sslmode=prefer, set DEFERPROXY_UPSTREAM, or write `upstream:` in the config file")
+	}
+	if err := validatePostgresURL(u); err != nil {
+		return fmt.Errorf("upstream: %w", err)
+	}
+	return nil
+}
+
+func validatePostgresURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a URL: %v (write it like postgres://host:5432/database?sslmode=prefer)", redactURL(s), err)
+	}
+	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
+		return fmt.Errorf("%q must start with postgres:// (e.g. postgres://host:5432/database?sslmode=prefer)", redactURL(s))
+	}
+	if u.Hostname() == "" {
+		return fmt.Errorf("%q has no host (e.g. postgres://host:5432/database)", redactURL(s))
+	}
+	switch m := u.Query().Get("sslmode"); m {
+	case "", "disable", "allow", "prefer", "require", "verify-ca", "verify-full":
+	default:
+		return fmt.Errorf("sslmode %q: use disable, prefer, require or verify-full", m)
+	}
+	return nil
+}
+
+// redactURL hides a password in a URL for logs, /status and error messages.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,72 @@
+// Command deferproxy is dbt's "defer to production" for any PostgreSQL client: a wire proxy that rewrites reads of
+// dev relations that do not exist to their production relations. See README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	// The first SIGINT/SIGTERM cancels ctx (graceful shutdown); after that the default handling is restored so a
+	// second Ctrl-C ends the process at once.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	err := execute(ctx, newRootCmd(), os.Args[1:])
+	stop()
+	if err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+// usageError marks errors caused by the command line or configuration (exit status 2, like flag errors).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// newRootCmd builds the whole command tree. Tests (and the docker-compose check) build their own tree with it, so
+// nothing here may live in package-level state.
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "deferproxy",
+		Short: "dbt's defer-to-production for any PostgreSQL client, on the wire",
+		Long: `deferproxy is a PostgreSQL wire proxy for dbt developers. Point your dev profile (or psql, a BI tool, an IDE)
+at it instead of the warehouse: reads of dev relations that do not exist in your dev schema are rewritten to the
+production relations named in the production manifest, exactly as "dbt run --defer --state prod/" would resolve them.
+
+Start with "deferproxy demo" (a throwaway PostgreSQL with an example project), then "deferproxy serve --help".`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       version,
+	}
+	root.SetVersionTemplate("deferproxy {{.Version}}\n")
+	root.AddCommand(newServeCmd(), newVersionCmd(), newStatusCmd(), newDemoCmd())
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
+	})
+	return root
+}
+
+// execute runs the tree with args and prints an error once (cobra's own printing is silenced); main and tests use it.
+func execute(ctx context.Context, root *cobra.Command, args []string) error {
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		fmt.Fprintln(root.ErrOrStderr(), "deferproxy:", err)
+	}
+	return err
+}

@@ -1,0 +1,318 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/deferproxy/deferproxy/deferral"
+	"github.com/deferproxy/deferproxy/proxy"
+	"github.com/deferproxy/deferproxy/proxy/admin"
+)
+
+func newServeCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the proxy: listen for PostgreSQL clients and forward them to the upstream, deferring to production",
+		Long: `serve listens for PostgreSQL clients on --listen and relays each session to --upstream. With --manifest (the
+production manifest.json) and a dev target (--dev-schema, --dev-manifest or --schema-map), reads of dev relations
+that do not exist are rewritten to production; without a manifest it is a transparent pass-through.
+
+Every flag is also a key of the YAML file given with --config and an environment variable DEFERPROXY_<KEY>;
+flags win over the environment, which wins over the file. See deferproxy.example.yaml.`,
+		Example: `  deferproxy serve --upstream postgres://warehouse:5432/analytics --manifest prod/manifest.json --dev-schema 'dbt_{user}'
+  DEFERPROXY_UPSTREAM=postgres://localhost:5432/jaffle deferproxy serve --config deferproxy.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd, os.LookupEnv)
+			if err != nil {
+				return usageError{err}
+			}
+			if err := cfg.validate(); err != nil {
+				return usageError{err}
+			}
+			log, err := newLogger(cmd.ErrOrStderr(), cfg.LogFormat, cfg.LogLevel)
+			if err != nil {
+				return usageError{err}
+			}
+			return serve(cmd.Context(), cfg, log)
+		},
+	}
+	addConfigFlags(cmd.Flags())
+	return cmd
+}
+
+// serve runs the proxy until ctx is done (SIGINT/SIGTERM), then shuts it down gracefully.
+func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
+	inst, err := start(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down: no new sessions; open sessions may finish", "timeout", cfg.ShutdownTimeout)
+	case err = <-inst.errc:
+		log.Error("listener failed; shutting down", "err", err)
+	}
+	if serr := inst.shutdown(cfg.ShutdownTimeout); serr != nil && err == nil {
+		err = serr
+	}
+	return err
+}
+
+// instance is one running proxy with its engine and admin listener: what `serve` runs and the demo embeds.
+type instance struct {
+	log    *slog.Logger
+	proxy  *proxy.Server
+	engine *deferral.Engine // nil: pass-through
+	admin  *admin.Server    // nil: disabled
+	ln     net.Listener
+	errc   chan error // first error of a listener that stopped on its own
+	cancel context.CancelFunc
+	done   chan struct{} // closed when every Serve goroutine has returned
+	served int           // number of Serve goroutines
+	exited chan struct{}
+}
+
+// start builds everything from cfg, binds the listeners (so an address in use is reported before anything else
+// runs) and serves in the background. The engine and the listeners live until shutdown, not until ctx is done:
+// ctx ending is the signal to shut down, and open sessions must keep their engine while they drain.
+func start(ctx context.Context, cfg Config, log *slog.Logger) (*instance, error) {
+	base, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	inst := &instance{log: log, errc: make(chan error, 2), cancel: cancel, exited: make(chan struct{}, 2)}
+	ok := false
+	defer func() {
+		if !ok {
+			inst.closeAll()
+		}
+	}()
+
+	var tlsCfg *tls.Config
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("load TLS certificate %s and key %s: %w (pass PEM files with --tls-cert and --tls-key)", cfg.TLSCert, cfg.TLSKey, err)}
+		}
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+
+	var hook proxy.Hook
+	engineNote := ""
+	if cfg.Manifest != "" {
+		catalogDSN := cfg.CatalogDSN
+		if catalogDSN == "" {
+			// The contract: the dev catalog is read over the upstream with the proxy's configured user. A user
+			// (and password, or PGPASSWORD/.pgpass) in the upstream URL is that user.
+			catalogDSN = cfg.Upstream
+		}
+		eng, err := deferral.New(base, deferral.Config{
+			Manifest:        cfg.Manifest,
+			DevManifest:     cfg.DevManifest,
+			DevSchema:       cfg.DevSchema,
+			DevDatabase:     cfg.DevDatabase,
+			SchemaMap:       cfg.SchemaMap,
+			Mode:            cfg.Mode,
+			AllowProdWrites: cfg.AllowProdWrites,
+			CatalogDSN:      catalogDSN,
+			CatalogTimeout:  cfg.CatalogTimeout,
+			CatalogTTL:      cfg.CatalogTTL,
+			OnCatalogError:  cfg.OnCatalogError,
+			Notices:         cfg.Notices,
+			StaleAfter:      cfg.StaleAfter,
+			SelectedWindow:  cfg.SelectedWindow,
+			Logger:          log.With("part", "deferral"),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("start defer engine: %w", err)
+		}
+		inst.engine = eng
+		hook = eng
+	} else {
+		engineNote = "pass-through: no production manifest configured (set --manifest to defer to production)"
+		log.Warn("no production manifest configured: the proxy forwards every statement unchanged", "hint", "pass --manifest path/to/prod/manifest.json")
+	}
+
+	srv, err := proxy.New(proxy.Config{
+		Listen:           cfg.Listen,
+		Upstream:         cfg.Upstream,
+		TLS:              tlsCfg,
+		MaxMessageSize:   cfg.MaxMessageSize,
+		MaxClientConns:   cfg.MaxClientConns,
+		HandshakeTimeout: cfg.HandshakeTimeout,
+		IdleTimeout:      cfg.IdleTimeout,
+		Logger:           log.With("part", "proxy"),
+		Hook:             hook,
+	})
+	if err != nil {
+		return nil, usageError{fmt.Errorf("configure proxy: %w", err)}
+	}
+	inst.proxy = srv
+
+	var lc net.ListenConfig
+	inst.ln, err = lc.Listen(ctx, "tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w (pass --listen with a free address)", cfg.Listen, err)
+	}
+
+	var adminLn net.Listener
+	if cfg.Admin != "" {
+		var setMode func(string) error
+		if inst.engine != nil {
+			setMode = inst.engine.SetDefaultMode
+		}
+		a, err := admin.New(admin.Config{
+			Addr:           cfg.Admin,
+			Version:        version,
+			Listen:         inst.ln.Addr().String(),
+			Upstream:       redactURL(cfg.Upstream),
+			Sessions:       func() admin.SessionStats { return sessionStats(srv) },
+			Ready:          readiness(cfg.Upstream, inst.engine),
+			Engine:         engineSource(inst.engine),
+			EngineNote:     engineNote,
+			Logger:         log.With("part", "admin"),
+			SetDefaultMode: setMode,
+		})
+		if err != nil {
+			return nil, err
+		}
+		adminLn, err = lc.Listen(ctx, "tcp", cfg.Admin)
+		if err != nil {
+			return nil, fmt.Errorf("admin listen %s: %w (pass --admin with a free address, or --admin \"\" to disable it)", cfg.Admin, err)
+		}
+		inst.admin = a
+	}
+
+	inst.served = 1
+	go func() {
+		if err := srv.Serve(base, inst.ln); err != nil && !errors.Is(err, proxy.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			inst.errc <- fmt.Errorf("proxy: %w", err)
+		}
+		inst.exited <- struct{}{}
+	}()
+	if inst.admin != nil {
+		inst.served++
+		go func() {
+			if err := inst.admin.Serve(base, adminLn); err != nil {
+				inst.errc <- fmt.Errorf("admin: %w", err)
+			}
+			inst.exited <- struct{}{}
+		}()
+	}
+	attrs := []any{"listen", inst.ln.Addr().String(), "upstream", redactURL(cfg.Upstream), "version", version}
+	if inst.admin != nil {
+		attrs = append(attrs, "admin", adminLn.Addr().String())
+	}
+	if inst.engine != nil {
+		attrs = append(attrs, "manifest", cfg.Manifest, "mode", cfg.Mode)
+	}
+	log.Info("deferproxy serving", attrs...)
+	ok = true
+	return inst, nil
+}
+
+// proxyAddr is the address clients connect to.
+func (in *instance) proxyAddr() string { return in.ln.Addr().String() }
+
+// adminAddr is the admin listener's address, "" when disabled.
+func (in *instance) adminAddr() string {
+	if in.admin == nil || in.admin.Addr() == nil {
+		return ""
+	}
+	return in.admin.Addr().String()
+}
+
+// shutdown stops accepting, lets sessions finish for up to timeout (then the proxy closes them with 57P01), stops
+// the admin listener and the engine, in that order: sessions need the engine until they are gone.
+func (in *instance) shutdown(timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var errs []error
+	if err := in.proxy.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		errs = append(errs, fmt.Errorf("proxy shutdown: %w", err))
+	}
+	if in.admin != nil {
+		actx, acancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if err := in.admin.Shutdown(actx); err != nil {
+			errs = append(errs, fmt.Errorf("admin shutdown: %w", err))
+		}
+		acancel()
+	}
+	for i := 0; i < in.served; i++ {
+		select {
+		case <-in.exited:
+		case <-time.After(5 * time.Second):
+			errs = append(errs, errors.New("a listener did not stop within 5s of shutdown"))
+			i = in.served
+		}
+	}
+	in.closeAll()
+	in.log.Info("deferproxy stopped")
+	return errors.Join(errs...)
+}
+
+// closeAll releases what start built; safe on a half-built instance.
+func (in *instance) closeAll() {
+	if in.engine != nil {
+		_ = in.engine.Close()
+	}
+	if in.ln != nil {
+		_ = in.ln.Close()
+	}
+	in.cancel()
+}
+
+// sessionStats adapts the proxy's counters for admin (which does not import proxy).
+func sessionStats(srv *proxy.Server) admin.SessionStats {
+	st := srv.Stats()
+	return admin.SessionStats{Active: st.Active, Total: st.Total, Rejected: st.Rejected, Cancels: st.Cancels}
+}
+
+// engineSource hands admin the engine as a StatusSource, or nil (a typed nil pointer must not reach admin).
+func engineSource(e *deferral.Engine) admin.StatusSource {
+	if e == nil {
+		return nil
+	}
+	return engineStatus{e}
+}
+
+// engineStatus adapts deferral.Engine.Status (a concrete type) to admin.StatusSource.
+type engineStatus struct{ e *deferral.Engine }
+
+func (s engineStatus) Status() any { return s.e.Status() }
+
+// readiness is /readyz: the upstream accepts TCP connections and, with an engine, a production manifest is loaded.
+func readiness(upstream string, eng *deferral.Engine) func(context.Context) error {
+	u, _ := url.Parse(upstream) // validated already
+	host, port := u.Hostname(), u.Port()
+	if port == "" {
+		port = "5432"
+	}
+	addr := net.JoinHostPort(host, port)
+	return func(ctx context.Context) error {
+		var d net.Dialer
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return fmt.Errorf("upstream %s unreachable: %w", addr, err)
+		}
+		c.Close()
+		if eng != nil {
+			st := eng.Status()
+			if st.Production == nil {
+				msg := "no production manifest loaded"
+				if st.ProductionError != "" {
+					msg += ": " + st.ProductionError
+				}
+				return errors.New(msg)
+			}
+		}
+		return nil
+	}
+}
