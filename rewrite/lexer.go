@@ -60,6 +60,9 @@ func (n *name) end() int   { return n.parts[n.n-1].end }
 type lexer struct {
 	s       scanner
 	dialect Dialect
+	// unqualifiedReads also reports 1-part read names; only the differential test uses it, to check the lexer's
+	// read positions against every RangeVar of the corpus, not just the few qualified ones.
+	unqualifiedReads bool
 
 	stmts []Statement
 	refs  []Reference
@@ -93,7 +96,11 @@ type lexer struct {
 // the relation names the lexer could place with certainty. The result has Parsed false. It never fails: text it
 // cannot read yields fewer references, never a wrong one.
 func LexAnalyze(sql string, d Dialect) *Analysis {
-	l := lexer{s: scanner{src: sql, dialect: d}, dialect: d}
+	return lexAnalyze(sql, d, false)
+}
+
+func lexAnalyze(sql string, d Dialect, unqualifiedReads bool) *Analysis {
+	l := lexer{s: scanner{src: sql, dialect: d}, dialect: d, unqualifiedReads: unqualifiedReads}
 	l.refs = make([]Reference, 0, 8)
 	l.run()
 	return &Analysis{Statements: l.stmts}
@@ -233,7 +240,11 @@ func (l *lexer) token(t token, first bool) {
 		if l.expect != expNone {
 			exp := l.expect
 			if exp == expRead && (k == kwOnly || k == kwLateral) {
+				l.expect = exp
 				return // FROM ONLY t, JOIN LATERAL (…): still expecting
+			}
+			if exp == expRead && k == kwRows && l.accept(kwFrom) {
+				return // ROWS FROM (f(…), g(…)): functions, not a join tree
 			}
 			l.expect = expNone
 			if n, ok := l.name(t, k); ok {
@@ -288,6 +299,9 @@ func (l *lexer) keyword(t token, k kw) {
 	c := l.top()
 	switch k {
 	case kwSelect:
+		if l.prev == kwOn || (l.depth == 0 && (l.kind == "GRANT" || l.kind == "REVOKE" || l.kind == "ALTER")) {
+			return // a privilege (GRANT SELECT ON …, ALTER DEFAULT PRIVILEGES) or a rule's event (ON SELECT TO …)
+		}
 		c.query, c.fromList = true, false
 		if l.depth == 0 {
 			l.setKind("SELECT")
@@ -309,7 +323,7 @@ func (l *lexer) keyword(t token, k kw) {
 			l.expect = expRead
 		}
 	case kwJoin:
-		if l.over == 0 {
+		if l.over == 0 && (c.query || c.fromList) { // not CREATE OPERATOR's JOIN = proc
 			c.fromList = true
 			l.expect = expRead
 		}
@@ -859,7 +873,7 @@ func (l *lexer) place(n *name, exp expectation) {
 	}
 	if exp == expRead {
 		l.noteCatalog(n)
-		if n.n < 2 || n.call {
+		if (n.n < 2 && !l.unqualifiedReads) || n.call {
 			return
 		}
 		l.addRef(n, Read)

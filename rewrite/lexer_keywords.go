@@ -14,6 +14,8 @@ const (
 	kwBegin
 	kwCall
 	kwCase
+	kwCollation
+	kwValueFunc // CURRENT_DATE, LOCALTIME, CURRENT_USER, … (SQL value functions written without parentheses)
 	kwCommit
 	kwComment
 	kwConcurrently
@@ -76,6 +78,7 @@ const (
 	kwRename
 	kwReplace
 	kwReturning
+	kwRows
 	kwRevoke
 	kwRollback
 	kwSchema
@@ -110,10 +113,10 @@ const (
 
 // keywordOf classifies an unquoted word, case-insensitively, without allocating.
 func keywordOf(w string) kw {
-	if len(w) < 2 || len(w) > 12 {
+	if len(w) < 2 || len(w) > 17 {
 		return kwNone
 	}
-	var buf [12]byte
+	var buf [17]byte
 	for i := 0; i < len(w); i++ {
 		c := w[i]
 		if c >= 'a' && c <= 'z' {
@@ -140,6 +143,11 @@ func keywordOf(w string) kw {
 		return kwCall
 	case "CASE":
 		return kwCase
+	case "COLLATION":
+		return kwCollation
+	case "CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "LOCALTIME", "LOCALTIMESTAMP", "CURRENT_CATALOG",
+		"CURRENT_ROLE", "CURRENT_USER", "SESSION_USER", "USER", "CURRENT_SCHEMA", "SYSTEM_USER":
+		return kwValueFunc
 	case "COMMIT":
 		return kwCommit
 	case "COMMENT":
@@ -264,6 +272,8 @@ func keywordOf(w string) kw {
 		return kwReplace
 	case "RETURNING":
 		return kwReturning
+	case "ROWS":
+		return kwRows
 	case "REVOKE":
 		return kwRevoke
 	case "ROLLBACK":

@@ -1,0 +1,335 @@
+package rewrite
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	pg_query "github.com/pganalyze/pg_query_go/v5"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// The differential test (SPEC §5.3): on every statement of the PostgreSQL regression corpus and of the stripe
+// project's compiled SQL that pg_query parses, every read reference the lexer reports must also be one the parser
+// reports — same span, same parts. The lexer may report fewer, never a wrong one.
+
+// lexCorpusDir finds ../shared/corpus beside the repository root. A missing corpus fails in CI and skips elsewhere.
+func lexCorpusDir(t testing.TB) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			c := filepath.Join(dir, "..", "shared", "corpus")
+			if _, err := os.Stat(c); err == nil {
+				return c
+			}
+			break
+		}
+		if filepath.Dir(dir) == dir {
+			break
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("test corpus not found at ../shared/corpus beside the repository root (from %s); check it out there", wd)
+	}
+	t.Skip("test corpus ../shared/corpus not found beside the repository root")
+	return ""
+}
+
+// lexCorpusText is one SQL text of the corpus: a regression script (psql meta-commands and COPY data removed) or
+// one compiled dbt node.
+type lexCorpusText struct {
+	name string
+	sql  string
+}
+
+// lexRegressTexts reads the regression scripts. Lines starting with a backslash (psql meta-commands) are dropped,
+// a trailing \g… ends the query like ';', and the data lines after COPY … FROM stdin up to \. are skipped.
+func lexRegressTexts(t testing.TB) []lexCorpusText {
+	t.Helper()
+	root := filepath.Join(lexCorpusDir(t), "pg-regress")
+	files, err := filepath.Glob(filepath.Join(root, "*", "*.sql"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no .sql files under %s: %v", root, err)
+	}
+	sort.Strings(files)
+	var out []lexCorpusText
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var text strings.Builder
+		inCopy := false
+		sc := bufio.NewScanner(strings.NewReader(string(b)))
+		sc.Buffer(make([]byte, 1<<20), 1<<24)
+		for sc.Scan() {
+			line := sc.Text()
+			if inCopy {
+				if line == `\.` {
+					inCopy = false
+				}
+				continue
+			}
+			if strings.HasPrefix(strings.TrimLeft(line, " \t"), `\`) {
+				continue
+			}
+			if i := strings.Index(line, ` \g`); i >= 0 {
+				line = line[:i] + ";"
+			}
+			low := strings.ToLower(line)
+			if strings.Contains(low, "from stdin") && strings.HasSuffix(strings.TrimSpace(low), ";") {
+				inCopy = true
+			}
+			text.WriteString(line)
+			text.WriteByte('\n')
+		}
+		rel, _ := filepath.Rel(root, f)
+		out = append(out, lexCorpusText{name: rel, sql: text.String()})
+	}
+	return out
+}
+
+// lexStripeTexts returns the compiled SQL of every node of the stripe project's manifest.
+func lexStripeTexts(t testing.TB) []lexCorpusText {
+	t.Helper()
+	path := filepath.Join(lexCorpusDir(t), "dbt", "stripe", "docs", "manifest.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read stripe manifest: %v", err)
+	}
+	var m struct {
+		Nodes map[string]struct {
+			CompiledCode string `json:"compiled_code"`
+		} `json:"nodes"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("decode %s: %v", path, err)
+	}
+	var out []lexCorpusText
+	for id, n := range m.Nodes {
+		if strings.TrimSpace(n.CompiledCode) != "" {
+			out = append(out, lexCorpusText{name: id, sql: n.CompiledCode})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	if len(out) == 0 {
+		t.Fatalf("no compiled_code in %s", path)
+	}
+	return out
+}
+
+// pgRef is a relation name as the parser reports it.
+type pgRef struct {
+	start, end int
+	names      []string // the parser's (folded) name parts
+	role       string   // "read", "write" or "" when unknown (the RangeVar walk does not know roles)
+}
+
+// pgRefs returns the relation references pg_query finds in one statement text. It prefers the package's Analyze
+// (which knows roles); rangeVarRefs is the independent fallback walk.
+func pgRefs(sql string) ([]pgRef, bool) {
+	tree, err := pg_query.Parse(sql)
+	if err != nil || len(tree.Stmts) == 0 {
+		return nil, false
+	}
+	return rangeVarRefs(sql, tree), true
+}
+
+// rangeVarRefs walks the parse tree for RangeVars and finds each name's end with pg_query's own scanner.
+func rangeVarRefs(sql string, tree *pg_query.ParseResult) []pgRef {
+	var rvs []*pg_query.RangeVar
+	var walk func(m protoreflect.Message)
+	walk = func(m protoreflect.Message) {
+		if rv, ok := m.Interface().(*pg_query.RangeVar); ok {
+			rvs = append(rvs, rv)
+		}
+		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			switch {
+			case fd.IsList() && fd.Message() != nil:
+				l := v.List()
+				for i := 0; i < l.Len(); i++ {
+					walk(l.Get(i).Message())
+				}
+			case fd.Message() != nil && !fd.IsMap():
+				walk(v.Message())
+			}
+			return true
+		})
+	}
+	walk(proto.Message(tree).ProtoReflect())
+	if len(rvs) == 0 {
+		return nil
+	}
+	scan, err := pg_query.Scan(sql)
+	if err != nil {
+		return nil
+	}
+	var out []pgRef
+	for _, rv := range rvs {
+		var names []string
+		for _, p := range []string{rv.Catalogname, rv.Schemaname, rv.Relname} {
+			if p != "" {
+				names = append(names, p)
+			}
+		}
+		end := -1
+		for i, tok := range scan.Tokens {
+			if int(tok.Start) != int(rv.Location) {
+				continue
+			}
+			parts := 1
+			end = int(tok.End)
+			for j := i + 1; j+1 < len(scan.Tokens) && scan.Tokens[j].Token == pg_query.Token_ASCII_46; j += 2 {
+				parts++
+				end = int(scan.Tokens[j+1].End)
+			}
+			if parts != len(names) {
+				end = -1
+			}
+			break
+		}
+		out = append(out, pgRef{start: int(rv.Location), end: end, names: names})
+	}
+	return out
+}
+
+// diffStats counts the differential test's outcomes.
+type diffStats struct {
+	texts, statements, parsed, unparsed int
+	pgAll                               int // every RangeVar
+	lexReads, pgQualified, agreed       int // qualified reads
+	lexAllReads, agreedAll              int // every read position, unqualified ones included (lexAnalyze's test mode)
+	lexWrites, agreedWrites             int
+	wrong                               []string
+}
+
+func (s *diffStats) String() string {
+	return fmt.Sprintf("%d texts, %d lexer statements, %d parsed by pg_query (%d not); qualified reads: lexer %d, "+
+		"pg_query %d qualified names (reads and writes), agreed %d; all read positions: lexer %d, agreed %d; "+
+		"write targets: lexer %d, agreed %d; pg_query references in all %d; wrong %d",
+		s.texts, s.statements, s.parsed, s.unparsed, s.lexReads, s.pgQualified, s.agreed, s.lexAllReads, s.agreedAll,
+		s.lexWrites, s.agreedWrites, s.pgAll, len(s.wrong))
+}
+
+// diffText compares the lexer with the parser on each statement of text.
+func diffText(t *testing.T, st *diffStats, name, text string) {
+	st.texts++
+	a := LexAnalyze(text, Postgres)
+	all := lexAnalyze(text, Postgres, true)
+	if len(all.Statements) != len(a.Statements) {
+		t.Fatalf("%s: %d statements, %d in test mode", name, len(a.Statements), len(all.Statements))
+	}
+	for si, ls := range a.Statements {
+		st.statements++
+		stmt := text[ls.Start:ls.End]
+		refs, ok := pgRefs(stmt)
+		if !ok {
+			st.unparsed++
+			continue
+		}
+		st.parsed++
+		byStart := make(map[int]pgRef, len(refs))
+		st.pgAll += len(refs)
+		for _, r := range refs {
+			if len(r.names) >= 2 {
+				st.pgQualified++
+			}
+			byStart[r.start] = r
+		}
+		check := func(r Reference) bool {
+			what := "read"
+			if r.Role == Write {
+				what = "write target"
+			}
+			p, found := byStart[r.Start-ls.Start]
+			switch {
+			case !found:
+				st.wrong = append(st.wrong, fmt.Sprintf("%s stmt %d: lexer %s %q at %d is no parser reference\n%s", name, si, what, text[r.Start:r.End], r.Start-ls.Start, clip(stmt)))
+			case p.end != r.End-ls.Start:
+				st.wrong = append(st.wrong, fmt.Sprintf("%s stmt %d: lexer %s %q ends at %d, parser at %d\n%s", name, si, what, text[r.Start:r.End], r.End-ls.Start, p.end, clip(stmt)))
+			case strings.Join(p.names, "\x00") != strings.Join(r.Normalized, "\x00"):
+				st.wrong = append(st.wrong, fmt.Sprintf("%s stmt %d: lexer %s %q has parts %q, parser %q\n%s", name, si, what, text[r.Start:r.End], r.Normalized, p.names, clip(stmt)))
+			case p.role != "" && p.role != r.Role.String():
+				st.wrong = append(st.wrong, fmt.Sprintf("%s stmt %d: lexer %s %q is a %s for the parser\n%s", name, si, what, text[r.Start:r.End], p.role, clip(stmt)))
+			default:
+				return true
+			}
+			return false
+		}
+		writes := 0
+		for _, r := range ls.References {
+			if r.Role == Write {
+				writes++
+				// The raw parse tree has no RangeVar for DROP's and COMMENT's names nor for RENAME TO's new name.
+				if ls.Kind == "DROP" || ls.Kind == "COMMENT" || (strings.HasPrefix(ls.Kind, "ALTER") && writes > 1) {
+					continue
+				}
+			}
+			if r.Role == Read {
+				st.lexReads++
+				if check(r) {
+					st.agreed++
+				}
+			} else {
+				st.lexWrites++
+				if check(r) {
+					st.agreedWrites++
+				}
+			}
+		}
+		for _, r := range all.Statements[si].References {
+			if r.Role == Read {
+				st.lexAllReads++
+				if check(r) {
+					st.agreedAll++
+				}
+			}
+		}
+	}
+}
+
+func clip(s string) string {
+	if len(s) > 600 {
+		return s[:600] + "…"
+	}
+	return s
+}
+
+func TestLexerDifferential(t *testing.T) {
+	for _, c := range []struct {
+		corpus string
+		texts  func(testing.TB) []lexCorpusText
+	}{
+		{"pg-regress", lexRegressTexts},
+		{"stripe", lexStripeTexts},
+	} {
+		t.Run(c.corpus, func(t *testing.T) {
+			var st diffStats
+			for _, x := range c.texts(t) {
+				diffText(t, &st, x.name, x.sql)
+			}
+			t.Logf("%s: %s", c.corpus, &st)
+			fmt.Printf("lexer differential %s: %s\n", c.corpus, &st)
+			for i, w := range st.wrong {
+				if i == 300 {
+					t.Errorf("… and %d more", len(st.wrong)-20)
+					break
+				}
+				t.Error(w)
+			}
+			if st.parsed == 0 || st.agreed == 0 {
+				t.Errorf("nothing compared: %s", &st)
+			}
+		})
+	}
+}
