@@ -349,6 +349,10 @@ func TestCorpusProperties(t *testing.T) {
 		for _, s := range a.Statements {
 			nStmts++
 			for _, r := range s.References {
+				// The prefilter for a reference's schema matches its statement (no false negatives).
+				if len(r.Normalized) >= 2 && !NewPrefilter(r.Normalized[len(r.Normalized)-2:len(r.Normalized)-1]).Match(cs.sql) {
+					t.Errorf("%s statement %d: prefilter for schema %q does not match", cs.file, cs.idx, r.Normalized[len(r.Normalized)-2])
+				}
 				nRefs++
 				if r.Role == Read {
 					nReads++
