@@ -527,7 +527,8 @@ func (l *lexer) statement(k kw, first bool) bool {
 	case kwDo:
 		l.kind = "DO"
 	case kwTable:
-		l.kind = "SELECT" // TABLE name ≡ SELECT * FROM name; the name is left alone
+		l.kind = "SELECT" // TABLE name ≡ SELECT * FROM name
+		l.expect = expRead
 	default:
 		l.kind = "OTHER"
 	}
@@ -934,6 +935,9 @@ func equalFoldASCII(a, b string) bool {
 
 // addRef appends a Reference for n, cutting its slices from the arenas.
 func (l *lexer) addRef(n *name, role Role) {
+	if l.atomic > 0 {
+		return // a SQL-standard function body runs later, like a $$ body: left alone
+	}
 	si, fi := len(l.strs), len(l.flags)
 	for i := 0; i < n.n; i++ {
 		p := n.parts[i]
