@@ -101,7 +101,7 @@ func runDemo(ctx context.Context, o demoOptions) error {
 		return err
 	}
 	defer cleanup()
-	say("Loaded production schema %q (jaffle_shop, built by dbt) and dev schema %q into database %q\n\n", "analytics", demoDevSchema, demoDatabase)
+	say("Loaded production schema %q (jaffle_shop, built by dbt) and dev schema %q into database %q\n", "analytics", demoDevSchema, demoDatabase)
 
 	cfg := demoConfig(cluster, manifestPath, o)
 	inst, err := startDemoProxy(ctx, cfg, &o, log, say)
@@ -123,7 +123,13 @@ func runDemo(ctx context.Context, o demoOptions) error {
 	if err := runDemoScript(ctx, proxyURL, out); err != nil {
 		return fmt.Errorf("demo script: %w", err)
 	}
-	printDemoConnect(out, cluster, inst, proxyURL)
+	if a := inst.adminAddr(); a != "" {
+		say("\nWhat `deferproxy status --admin %s` says now:\n\n", a)
+		if err := showStatus(ctx, a, out); err != nil {
+			say("  (status unavailable: %v)\n", err)
+		}
+	}
+	printDemoConnect(out, cluster, inst, proxyURL, cfg)
 
 	if !o.exitAfterScript {
 		say("\nServing until Ctrl-C …\n")
@@ -258,6 +264,7 @@ var demoScript = []demoStep{
 	{"", "RESET deferproxy.mode"},
 	{"5. The production write guard: a dev session may not write into production",
 		"DELETE FROM analytics.orders WHERE order_id = 1"},
+	{"", "SELECT count(*) AS orders_in_production FROM analytics.orders"},
 }
 
 // runDemoScript runs demoScript through the proxy with pgx (extended protocol, like most drivers), printing each
@@ -284,45 +291,50 @@ func runDemoScript(ctx context.Context, url string, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "  => %s\n", st.sql)
 		rows, err := conn.Query(cctx, st.sql, pgx.QueryExecModeSimpleProtocol)
-		if err != nil {
-			return err
+		if err == nil {
+			printRows(out, rows)
+			rows.Close()
+			err = rows.Err()
 		}
-		printRows(out, rows)
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err != nil {
 			var pe *pgconn.PgError
-			if errors.As(err, &pe) {
-				fmt.Fprintf(out, "   ERROR %s: %s\n", pe.Code, pe.Message)
-				if pe.Hint != "" {
-					fmt.Fprintf(out, "   HINT: %s\n", pe.Hint)
-				}
-				continue
+			if !errors.As(err, &pe) {
+				return err
 			}
-			return err
+			fmt.Fprintf(out, "   ERROR %s: %s\n", pe.Code, pe.Message)
+			if pe.Detail != "" {
+				fmt.Fprintf(out, "   DETAIL: %s\n", pe.Detail)
+			}
+			if pe.Hint != "" {
+				fmt.Fprintf(out, "   HINT: %s\n", pe.Hint)
+			}
+			continue
 		}
 		fmt.Fprintf(out, "   (%s)\n", rows.CommandTag())
 	}
 	return nil
 }
 
-// printRows prints a result set as "col=value" lines; the demo's results are a row or two.
+// printRows prints a result set as "col=value" lines; the demo's results are a row or two. The simple protocol
+// returns text, so the raw values are what psql would show.
 func printRows(out io.Writer, rows pgx.Rows) {
 	fields := rows.FieldDescriptions()
 	for rows.Next() {
-		vals, err := rows.Values()
-		if err != nil {
-			return
-		}
+		vals := rows.RawValues()
 		parts := make([]string, len(vals))
 		for i, v := range vals {
-			parts[i] = fmt.Sprintf("%s=%v", fields[i].Name, v)
+			s := "NULL"
+			if v != nil {
+				s = string(v)
+			}
+			parts[i] = fields[i].Name + "=" + s
 		}
 		fmt.Fprintf(out, "   %s\n", strings.Join(parts, "  "))
 	}
 }
 
 // printDemoConnect tells the user how to use the running demo with psql and dbt.
-func printDemoConnect(out io.Writer, cluster *pgtest.Cluster, inst *instance, proxyURL string) {
+func printDemoConnect(out io.Writer, cluster *pgtest.Cluster, inst *instance, proxyURL string, cfg Config) {
 	host, port, _ := net.SplitHostPort(inst.proxyAddr())
 	fmt.Fprintf(out, `
 Try it yourself
@@ -332,6 +344,10 @@ Try it yourself
 `, filepath.Join(cluster.BinDir, "psql"), proxyURL, filepath.Join(cluster.BinDir, "psql"), cluster.URL(demoUser, "", demoDatabase))
 	if a := inst.adminAddr(); a != "" {
 		fmt.Fprintf(out, "  status: http://%s/  (or: deferproxy status --admin %s)\n", a, a)
+	}
+	if inst.engine != nil {
+		fmt.Fprintf(out, "  the same proxy by hand: deferproxy serve --upstream '%s' --manifest %s --dev-schema %s --catalog-dsn '%s'\n",
+			cfg.Upstream, cfg.Manifest, cfg.DevSchema, cfg.CatalogDSN)
 	}
 	fmt.Fprintf(out, `
   dbt (profiles.yml of jaffle_shop; no --defer needed, the proxy defers):

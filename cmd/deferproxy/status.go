@@ -39,20 +39,15 @@ or DEFERPROXY_ADMIN) for its /status and prints it. --json prints the document u
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			body, err := fetchStatus(ctx, addr)
-			if err != nil {
-				return err
-			}
 			if asJSON {
-				_, err := cmd.OutOrStdout().Write(body)
+				body, err := fetchStatus(ctx, addr)
+				if err != nil {
+					return err
+				}
+				_, err = cmd.OutOrStdout().Write(body)
 				return err
 			}
-			var doc statusDoc
-			if err := json.Unmarshal(body, &doc); err != nil {
-				return fmt.Errorf("decode /status of %s: %w (is that a deferproxy admin listener of the same version?)", addr, err)
-			}
-			printStatus(cmd.OutOrStdout(), doc)
-			return nil
+			return showStatus(ctx, addr, cmd.OutOrStdout())
 		},
 	}
 	cmd.Flags().String("admin", "127.0.0.1:6480", "admin listener of the running proxy (env DEFERPROXY_ADMIN)")
@@ -119,6 +114,20 @@ func fetchStatus(ctx context.Context, addr string) ([]byte, error) {
 	return body, nil
 }
 
+// showStatus fetches /status from the admin listener at addr and prints it for a terminal.
+func showStatus(ctx context.Context, addr string, w io.Writer) error {
+	body, err := fetchStatus(ctx, addr)
+	if err != nil {
+		return err
+	}
+	var doc statusDoc
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return fmt.Errorf("decode /status of %s: %w (is that a deferproxy admin listener of the same version?)", addr, err)
+	}
+	printStatus(w, doc)
+	return nil
+}
+
 // printStatus renders the status document for a terminal (SPEC §7: production run, mapping, counts, sessions).
 func printStatus(w io.Writer, d statusDoc) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
@@ -150,7 +159,7 @@ func printStatus(w io.Writer, d statusDoc) {
 		}
 		p("  invocation id  %s\n", r.InvocationID)
 		p("  dbt version    %s\n", r.DBTVersion)
-		age := time.Duration(r.AgeSeconds * float64(time.Second)).Round(time.Minute)
+		age := humanAge(time.Duration(r.AgeSeconds * float64(time.Second)))
 		stale := ""
 		if r.Stale {
 			stale = "  STALE: production has not run successfully since; deferred reads may be old"
@@ -183,4 +192,17 @@ func printStatus(w io.Writer, d statusDoc) {
 			p("  %s  session %d  %s → %s\n", r.At.Local().Format("15:04:05"), r.Session, r.From, r.To)
 		}
 	}
+}
+
+// humanAge writes an age the way people say it: 45s, 11m, 5h12m, 3d4h.
+func humanAge(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
 }

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deferproxy/deferproxy/internal/pgtest"
+)
+
+// TestDemo runs `deferproxy demo --exit-after-script` for real: a throwaway PostgreSQL, the bundled example, the proxy
+// with the defer engine, the script through pgx. Its output must show each behaviour the demo promises, in order.
+func TestDemo(t *testing.T) {
+	if _, _, err := pgtest.FindBinDir(); err != nil && !pgtest.InCI() {
+		t.Skip(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out, stderr, err := run(t, ctx, "demo", "--exit-after-script", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("demo: %v\nstdout:\n%s\nstderr:\n%s", err, out, stderr)
+	}
+	if strings.Contains(out, "the defer engine is not running") {
+		t.Fatalf("demo ran pass-through:\n%s", out)
+	}
+	// Each step's evidence, in the order the script runs them. The data tells which relation was read: the dev
+	// stg_customers has upper-cased names, production's does not.
+	steps := []string{
+		"=> SELECT count(*) AS orders, sum(amount) AS revenue FROM dbt_demo.orders",
+		"NOTICE: deferred 1 relation to production run jaffle_shop",
+		"dbt_demo.orders → analytics.orders",
+		"orders=99  revenue=1672",
+		"=> SELECT customer_id, first_name, last_name FROM dbt_demo.stg_customers WHERE customer_id = 1",
+		"customer_id=1  first_name=MICHAEL  last_name=P.",
+		"dbt_demo.customers → analytics.customers",
+		"first_name=MICHAEL  number_of_orders=2",
+		"=> SET deferproxy.mode = 'favor_state'",
+		"deferproxy.mode=favor_state",
+		"dbt_demo.stg_customers → analytics.stg_customers",
+		"customer_id=1  first_name=Michael  last_name=P.",
+		"=> RESET deferproxy.mode",
+		"=> DELETE FROM analytics.orders WHERE order_id = 1",
+		"ERROR 42501: ",
+		"analytics.orders",
+		"orders_in_production=99",
+		"relations deferred 3, refused 1",
+		"Latest deferrals",
+		"psql:",
+		"schema: dbt_demo",
+	}
+	rest := out
+	for _, s := range steps {
+		i := strings.Index(rest, s)
+		if i < 0 {
+			t.Fatalf("demo output lacks %q after the previous step; output:\n%s", s, out)
+		}
+		rest = rest[i+len(s):]
+	}
+	// Step 2 (defer mode, dev relation exists) must not have been deferred: exactly one NOTICE between its statement
+	// and step 3's result, and it is step 3's.
+	step2 := out[strings.Index(out, "2. No deferral"):strings.Index(out, "3. A join")]
+	if strings.Contains(step2, "NOTICE") {
+		t.Errorf("step 2 was deferred:\n%s", step2)
+	}
+	// The proxy address printed for psql is a real port.
+	if !regexp.MustCompile(`psql: +\S*psql "postgres://postgres@127\.0\.0\.1:\d+/jaffle\?sslmode=disable"`).MatchString(out) {
+		t.Errorf("no psql line with the proxy URL:\n%s", out)
+	}
+}
+
+// TestDemoData checks the bundled example is consistent: the manifest is dbt's, names the production schema the SQL
+// creates, and the dev schema holds exactly the one changed model.
+func TestDemoData(t *testing.T) {
+	b, err := demoData.ReadFile("demodata/manifest.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Metadata struct {
+			SchemaVersion string `json:"dbt_schema_version"`
+			ProjectName   string `json:"project_name"`
+		} `json:"metadata"`
+		Nodes map[string]struct {
+			ResourceType string `json:"resource_type"`
+			Schema       string `json:"schema"`
+			Database     string `json:"database"`
+			Name         string `json:"name"`
+		} `json:"nodes"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(m.Metadata.SchemaVersion, "/v12.json") || m.Metadata.ProjectName != "jaffle_shop" {
+		t.Fatalf("unexpected manifest metadata %+v", m.Metadata)
+	}
+	prod, _ := demoData.ReadFile("demodata/prod.sql")
+	models := 0
+	for id, n := range m.Nodes {
+		if n.ResourceType != "model" && n.ResourceType != "seed" {
+			continue
+		}
+		models++
+		if n.Database != demoDatabase || n.Schema != "analytics" {
+			t.Errorf("%s is in %s.%s, want %s.analytics", id, n.Database, n.Schema, demoDatabase)
+		}
+		if !regexp.MustCompile(`CREATE (TABLE|VIEW) analytics\.` + n.Name + ` `).Match(prod) {
+			t.Errorf("prod.sql does not create analytics.%s", n.Name)
+		}
+	}
+	if models != 8 {
+		t.Errorf("%d models and seeds in the manifest, want jaffle_shop's 8", models)
+	}
+	dev, _ := demoData.ReadFile("demodata/dev.sql")
+	if got := regexp.MustCompile(`CREATE (TABLE|VIEW) dbt_demo\.(\w+)`).FindAllStringSubmatch(string(dev), -1); len(got) != 1 || got[0][2] != "stg_customers" {
+		t.Errorf("dev.sql creates %v, want only dbt_demo.stg_customers", got)
+	}
+}
