@@ -166,7 +166,7 @@ func (l *lexer) accept(k kw) bool {
 }
 
 func (l *lexer) setKind(k string) {
-	if l.kind == "" {
+	if l.kind == "" && l.depth == 0 { // a data-modifying CTE does not make the statement's kind
 		l.kind = k
 	}
 }

@@ -128,6 +128,23 @@ func lexStripeTexts(t testing.TB) []lexCorpusText {
 	return out
 }
 
+// lexGoldenTexts returns the PostgreSQL inputs of the lexer's golden tests.
+func lexGoldenTexts(t testing.TB) []lexCorpusText {
+	files, err := filepath.Glob(filepath.Join("testdata", "lexer", "pg_*.sql"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no testdata/lexer/pg_*.sql: %v", err)
+	}
+	var out []lexCorpusText
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, lexCorpusText{name: f, sql: string(b)})
+	}
+	return out
+}
+
 // pgRef is a relation name as the parser reports it.
 type pgRef struct {
 	start, end int
@@ -329,6 +346,7 @@ func TestLexerDifferential(t *testing.T) {
 	}{
 		{"pg-regress", lexRegressTexts},
 		{"stripe", lexStripeTexts},
+		{"lexer goldens", lexGoldenTexts},
 	} {
 		t.Run(c.corpus, func(t *testing.T) {
 			var st diffStats
