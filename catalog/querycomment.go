@@ -189,29 +189,97 @@ func (p *jsonScan) str() (string, bool) {
 	return "", false
 }
 
-// skipValue skips a non-string JSON value: a literal or number, or a nested object/array (strings inside honoured).
-func (p *jsonScan) skipValue() bool {
-	depth := 0
-	start := p.i
-	for p.i < len(p.s) {
-		c := p.s[p.i]
-		switch {
-		case c == '"':
-			if _, ok := p.str(); !ok {
-				return false
-			}
-			continue
-		case c == '{' || c == '[':
-			depth++
-		case c == '}' || c == ']':
-			if depth == 0 {
-				return p.i > start
-			}
-			depth--
-		case c == ',' && depth == 0:
-			return p.i > start
+// skipValue skips one JSON value that is not read (numbers, literals, nested objects and arrays of a custom
+// query-comment), validating it so that only real JSON is accepted.
+func (p *jsonScan) skipValue() bool { return p.value(0) }
+
+func (p *jsonScan) value(depth int) bool {
+	if p.i >= len(p.s) || depth > 32 {
+		return false
+	}
+	switch c := p.s[p.i]; {
+	case c == '"':
+		_, ok := p.str()
+		return ok
+	case c == '{' || c == '[':
+		closer := byte('}')
+		if c == '[' {
+			closer = ']'
 		}
 		p.i++
+		p.space()
+		if p.byte(closer) {
+			return true
+		}
+		for {
+			p.space()
+			if c == '{' {
+				if _, ok := p.str(); !ok {
+					return false
+				}
+				p.space()
+				if !p.byte(':') {
+					return false
+				}
+				p.space()
+			}
+			if !p.value(depth + 1) {
+				return false
+			}
+			p.space()
+			if p.byte(closer) {
+				return true
+			}
+			if !p.byte(',') {
+				return false
+			}
+		}
+	case c == 't':
+		return p.literal("true")
+	case c == 'f':
+		return p.literal("false")
+	case c == 'n':
+		return p.literal("null")
+	}
+	return p.number()
+}
+
+func (p *jsonScan) literal(lit string) bool {
+	if strings.HasPrefix(p.s[p.i:], lit) {
+		p.i += len(lit)
+		return true
 	}
 	return false
+}
+
+// number reads a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (p *jsonScan) number() bool {
+	p.byte('-')
+	switch {
+	case p.byte('0'):
+	case p.i < len(p.s) && p.s[p.i] >= '1' && p.s[p.i] <= '9':
+		p.digits()
+	default:
+		return false
+	}
+	if p.byte('.') && !p.digits() {
+		return false
+	}
+	if p.byte('e') || p.byte('E') {
+		if !p.byte('+') {
+			p.byte('-')
+		}
+		if !p.digits() {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *jsonScan) digits() bool {
+	start := p.i
+	for p.i < len(p.s) && p.s[p.i] >= '0' && p.s[p.i] <= '9' {
+		p.i++
+	}
+	return p.i > start
 }
