@@ -70,16 +70,17 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 
 // instance is one running proxy with its engine and admin listener: what `serve` runs and the demo embeds.
 type instance struct {
-	log    *slog.Logger
-	proxy  *proxy.Server
-	engine *deferral.Engine // nil: pass-through
-	admin  *admin.Server    // nil: disabled
-	ln     net.Listener
-	errc   chan error // first error of a listener that stopped on its own
-	cancel context.CancelFunc
-	done   chan struct{} // closed when every Serve goroutine has returned
-	served int           // number of Serve goroutines
-	exited chan struct{}
+	log     *slog.Logger
+	proxy   *proxy.Server
+	engine  *deferral.Engine // nil: pass-through
+	admin   *admin.Server    // nil: disabled
+	ln      net.Listener
+	adminLn net.Listener
+	errc    chan error // first error of a listener that stopped on its own
+	cancel  context.CancelFunc
+	done    chan struct{} // closed when every Serve goroutine has returned
+	served  int           // number of Serve goroutines
+	exited  chan struct{}
 }
 
 // start builds everything from cfg, binds the listeners (so an address in use is reported before anything else
@@ -187,7 +188,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (*instance, error)
 		if err != nil {
 			return nil, fmt.Errorf("admin listen %s: %w (pass --admin with a free address, or --admin \"\" to disable it)", cfg.Admin, err)
 		}
-		inst.admin = a
+		inst.admin, inst.adminLn = a, adminLn
 	}
 
 	inst.served = 1
@@ -223,10 +224,10 @@ func (in *instance) proxyAddr() string { return in.ln.Addr().String() }
 
 // adminAddr is the admin listener's address, "" when disabled.
 func (in *instance) adminAddr() string {
-	if in.admin == nil || in.admin.Addr() == nil {
+	if in.adminLn == nil {
 		return ""
 	}
-	return in.admin.Addr().String()
+	return in.adminLn.Addr().String()
 }
 
 // shutdown stops accepting, lets sessions finish for up to timeout (then the proxy closes them with 57P01), stops

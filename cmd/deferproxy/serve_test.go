@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/deferproxy/deferproxy/internal/pgtest"
+)
+
+func writeDemoManifest(t *testing.T) string {
+	t.Helper()
+	b, err := demoData.ReadFile("demodata/manifest.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "manifest.json")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// testConfig is a valid serve configuration in front of upstream, with the engine on the bundled manifest.
+func testConfig(t *testing.T, upstream string) Config {
+	cmd := newServeCmd()
+	cfg, err := loadConfig(cmd, func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Listen, cfg.Admin, cfg.Upstream = "127.0.0.1:0", "127.0.0.1:0", upstream
+	cfg.Manifest, cfg.DevSchema = writeDemoManifest(t), demoDevSchema
+	if err := cfg.validate(); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// TestInstance starts what `serve` starts, in process, in front of the shared PostgreSQL: TLS to clients from
+// --tls-cert/--tls-key, the engine from --manifest, the admin listener, then a graceful shutdown.
+func TestInstance(t *testing.T) {
+	cluster := pgtest.Shared(t)
+	cfg := testConfig(t, cluster.URL(pgtest.SuperUser, "", "postgres"))
+	cfg.TLSCert, cfg.TLSKey = cluster.CertFile, cluster.KeyFile
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	inst, err := start(ctx, cfg, newTestLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	defer func() {
+		if !stopped {
+			inst.shutdown(time.Second)
+		}
+	}()
+
+	// TLS: verify-full against the test CA proves the proxy presented the configured certificate.
+	_, port, _ := net.SplitHostPort(inst.proxyAddr())
+	conn, err := pgx.Connect(ctx, "postgres://postgres@127.0.0.1:"+port+"/postgres?sslmode=verify-full&sslrootcert="+cluster.CAFile)
+	if err != nil {
+		t.Fatalf("TLS connect through the proxy: %v", err)
+	}
+	var mode string
+	if err := conn.QueryRow(ctx, "SHOW deferproxy.mode").Scan(&mode); err != nil || mode != "defer" {
+		t.Fatalf("SHOW deferproxy.mode = %q, %v (is the engine wired in?)", mode, err)
+	}
+
+	admin := "http://" + inst.adminAddr()
+	if code, body := httpGet(t, admin+"/readyz"); code != 200 {
+		t.Fatalf("/readyz: %d %s", code, body)
+	}
+	code, metrics := httpGet(t, admin+"/metrics")
+	for _, w := range []string{"deferproxy_sessions_active 1", "deferproxy_engine_enabled 1", "deferproxy_manifest_loaded 1",
+		`deferproxy_engine_sessions{mode="defer"} 1`, "deferproxy_statements_total"} {
+		if code != 200 || !strings.Contains(metrics, w) {
+			t.Errorf("/metrics (%d) lacks %q", code, w)
+		}
+	}
+	var out strings.Builder
+	if err := showStatus(ctx, inst.adminAddr(), &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"ready", "1 open", "jaffle_shop cf60827c", "Default mode   defer", "postgres         postgres"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("status lacks %q:\n%s", w, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "NOT READY") {
+		t.Errorf("status says not ready:\n%s", out.String())
+	}
+
+	// POST /mode reaches the engine: new sessions start in favor_state.
+	resp, err := http.PostForm(admin+"/mode", map[string][]string{"mode": {"favor_state"}})
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("POST /mode: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	conn2, err := pgx.Connect(ctx, "postgres://postgres@"+inst.proxyAddr()+"/postgres?sslmode=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := conn2.QueryRow(ctx, "SHOW deferproxy.mode").Scan(&mode); err != nil || mode != "favor_state" {
+		t.Fatalf("new session after POST /mode: %q, %v", mode, err)
+	}
+
+	stopped = true
+	if err := inst.shutdown(500 * time.Millisecond); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if err := conn.QueryRow(ctx, "SELECT 1").Scan(new(int)); err == nil {
+		t.Fatal("session survived shutdown")
+	}
+	if _, err := net.DialTimeout("tcp", inst.proxyAddr(), time.Second); err == nil {
+		t.Fatal("proxy still accepts after shutdown")
+	}
+}
+
+// TestReadiness: /readyz is 503 with the reason when the upstream does not answer, and the proxy itself still runs.
+func TestReadiness(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	cfg := testConfig(t, "postgres://"+dead+"/jaffle?sslmode=disable")
+	cfg.CatalogDSN = "postgres://postgres@" + dead + "/jaffle?sslmode=disable"
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	inst, err := start(ctx, cfg, newTestLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.shutdown(time.Second)
+	code, body := httpGet(t, "http://"+inst.adminAddr()+"/readyz")
+	if code != 503 || !strings.Contains(body, "upstream "+dead+" unreachable") {
+		t.Fatalf("/readyz = %d %q, want 503 naming the upstream", code, body)
+	}
+	if code, _ := httpGet(t, "http://"+inst.adminAddr()+"/healthz"); code != 200 {
+		t.Fatalf("/healthz = %d, want 200 while the listener runs", code)
+	}
+}
+
+// TestListenInUse: a taken address is reported with the flag to change.
+func TestListenInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cfg := testConfig(t, "postgres://127.0.0.1:5432/jaffle")
+	cfg.Manifest, cfg.DevSchema = "", ""
+	cfg.Listen = ln.Addr().String()
+	_, err = start(context.Background(), cfg, newTestLogger(t))
+	if err == nil || !strings.Contains(err.Error(), "pass --listen with a free address") {
+		t.Fatalf("start on a taken address: %v", err)
+	}
+	cfg.Listen, cfg.Admin = "127.0.0.1:0", ln.Addr().String()
+	_, err = start(context.Background(), cfg, newTestLogger(t))
+	if err == nil || !strings.Contains(err.Error(), "--admin") {
+		t.Fatalf("admin on a taken address: %v", err)
+	}
+}
