@@ -32,7 +32,11 @@ func Rewrite(sql string, a *Analysis, r Resolver) (Result, error) {
 			if ref.Start < 0 || ref.End > len(sql) || ref.Start >= ref.End {
 				return Result{SQL: sql, Analysis: a}, fmt.Errorf("rewrite: reference span [%d,%d) lies outside the %d-byte statement", ref.Start, ref.End, len(sql))
 			}
-			to := joinName(parts, Postgres)
+			// A quoted name can touch the words around it ("from"t"join"…); a bare replacement would then
+			// merge with them, so its outer parts are quoted in that case.
+			quoteFirst := ref.Start > 0 && pgIdentCont(sql[ref.Start-1])
+			quoteLast := ref.End < len(sql) && pgIdentCont(sql[ref.End])
+			to := joinName(parts, Postgres, quoteFirst, quoteLast)
 			from := sql[ref.Start:ref.End]
 			if to == from {
 				continue
@@ -60,15 +64,16 @@ func RewriteSQL(sql string, r Resolver) (Result, error) {
 	return Rewrite(sql, a, r)
 }
 
-// joinName writes name parts as SQL, each quoted only when needed.
-func joinName(parts []string, d Dialect) string {
-	if len(parts) == 1 {
-		return QuoteIdent(parts[0], d)
-	}
+// joinName writes name parts as SQL, each quoted only when needed, or always for the first/last part when asked.
+func joinName(parts []string, d Dialect, quoteFirst, quoteLast bool) string {
 	var b strings.Builder
 	for i, p := range parts {
 		if i > 0 {
 			b.WriteByte('.')
+		}
+		if i == 0 && quoteFirst || i == len(parts)-1 && quoteLast {
+			b.WriteString(`"` + strings.ReplaceAll(p, `"`, `""`) + `"`)
+			continue
 		}
 		b.WriteString(QuoteIdent(p, d))
 	}

@@ -146,3 +146,13 @@ func TestRewriteQuotesOnlyWhenNeeded(t *testing.T) {
 		t.Errorf("got %s, want %s", res.SQL, want)
 	}
 }
+
+func TestRewriteTouchingWords(t *testing.T) {
+	res, err := RewriteSQL(`select * from"s"."a"join"s"."b"on true`, fixed{"p", "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `select * from"p"."x"join"p"."x"on true`; res.SQL != want {
+		t.Errorf("got %s, want %s", res.SQL, want)
+	}
+}

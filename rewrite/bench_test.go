@@ -1,0 +1,202 @@
+package rewrite
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	pg_query "github.com/pganalyze/pg_query_go/v5"
+)
+
+// stripeModels returns the compiled SQL of every model in the Fivetran Stripe manifest of the corpus (real dbt
+// output, relations named "postgres"."public_stripe_dev"."…"), in a fixed order.
+func stripeModels(tb testing.TB) []string {
+	tb.Helper()
+	path := filepath.Join(corpusDir(tb), "dbt", "stripe", "docs", "manifest.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatalf("read %s: %v", path, err)
+	}
+	var m struct {
+		Nodes map[string]struct {
+			ResourceType string `json:"resource_type"`
+			CompiledCode string `json:"compiled_code"`
+		} `json:"nodes"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		tb.Fatalf("decode %s: %v", path, err)
+	}
+	var ids []string
+	for id, n := range m.Nodes {
+		if n.ResourceType == "model" && n.CompiledCode != "" {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = m.Nodes[id].CompiledCode
+	}
+	if len(out) == 0 {
+		tb.Fatalf("no compiled models in %s", path)
+	}
+	return out
+}
+
+// pgbenchStatements are the statements of pgbench's built-in TPC-B-like script, as a client sends them.
+var pgbenchStatements = []string{
+	"UPDATE pgbench_accounts SET abalance = abalance + -1234 WHERE aid = 56789;",
+	"SELECT abalance FROM pgbench_accounts WHERE aid = 56789;",
+	"UPDATE pgbench_tellers SET tbalance = tbalance + -1234 WHERE tid = 7;",
+	"UPDATE pgbench_branches SET bbalance = bbalance + -1234 WHERE bid = 1;",
+	"INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (7, 1, 56789, -1234, CURRENT_TIMESTAMP);",
+	"SELECT abalance FROM pgbench_accounts WHERE aid = $1",
+}
+
+// devStripe resolves the stripe models' dev schema to a production schema.
+type devStripe struct{}
+
+func (devStripe) Resolve(ref Reference) ([]string, bool) {
+	n := ref.Normalized
+	if len(n) < 2 || n[len(n)-2] != "public_stripe_dev" {
+		return nil, false
+	}
+	out := append([]string(nil), n...)
+	out[len(out)-2] = "public_stripe"
+	return out, true
+}
+
+func benchSets(b *testing.B) map[string][]string {
+	return map[string][]string{"stripe": stripeModels(b), "pgbench": pgbenchStatements}
+}
+
+func bytesOf(set []string) int64 {
+	n := 0
+	for _, s := range set {
+		n += len(s)
+	}
+	return int64(n / len(set))
+}
+
+// BenchmarkPrefilterMiss: a 1 KB statement (the first KiB of real dbt SQL) that names none of the schemas.
+func BenchmarkPrefilterMiss(b *testing.B) {
+	sql := strings.Join(stripeModels(b), "\n")[:1024]
+	p := NewPrefilter([]string{"dbt_fabio", "analytics", "snapshots"})
+	if p.Match(sql) {
+		b.Fatal("test statement matches")
+	}
+	b.SetBytes(int64(len(sql)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if p.Match(sql) {
+			b.Fatal("match")
+		}
+	}
+}
+
+func BenchmarkPrefilterMissPgbench(b *testing.B) {
+	p := NewPrefilter([]string{"dbt_fabio", "analytics", "snapshots"})
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if p.Match(pgbenchStatements[i%len(pgbenchStatements)]) {
+			b.Fatal("match")
+		}
+		i++
+	}
+}
+
+func BenchmarkCacheHit(b *testing.B) {
+	for name, set := range benchSets(b) {
+		b.Run(name, func(b *testing.B) {
+			c := NewCache(1000)
+			for _, s := range set {
+				if _, err := c.Analyze(s); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.SetBytes(bytesOf(set))
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if _, err := c.Analyze(set[i%len(set)]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkCacheHitRewrite: a cached analysis plus asking the resolver and editing the text (the per-statement
+// cost of a repeated statement that defers).
+func BenchmarkCacheHitRewrite(b *testing.B) {
+	set := stripeModels(b)
+	c := NewCache(1000)
+	for _, s := range set {
+		c.Analyze(s)
+	}
+	b.SetBytes(bytesOf(set))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		s := set[i%len(set)]
+		a, _ := c.Analyze(s)
+		if _, err := Rewrite(s, a, devStripe{}); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// BenchmarkParse is the baseline: pg_query.Parse alone.
+func BenchmarkParse(b *testing.B) {
+	for name, set := range benchSets(b) {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(bytesOf(set))
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if _, err := pg_query.Parse(set[i%len(set)]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
+
+func BenchmarkAnalyze(b *testing.B) {
+	for name, set := range benchSets(b) {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(bytesOf(set))
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if _, err := Analyze(set[i%len(set)]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
+
+func BenchmarkAnalyzeRewrite(b *testing.B) {
+	for name, set := range benchSets(b) {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(bytesOf(set))
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if _, err := RewriteSQL(set[i%len(set)], devStripe{}); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
