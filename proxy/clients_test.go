@@ -59,8 +59,10 @@ func clientTargets(t *testing.T, c *pgtest.Cluster) []clientTarget {
 	return out
 }
 
-func run(t *testing.T, ctx context.Context, env []string, name string, args ...string) (string, string, error) {
+func runClient(t *testing.T, ctx context.Context, env []string, name string, args ...string) (string, string, error) {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
@@ -98,7 +100,7 @@ select 'done', count(*) from items
 			defer cancel()
 			// scram_user over TLS checks that libpq completes SCRAM through the proxy (no channel binding across it).
 			conn := tg.libpqConnString(c, pgtest.ScramUser, pgtest.ScramPass, db)
-			stdout, stderr, err := run(t, ctx, []string{"PGAPPNAME=psql-test"}, psql, "-X", "-A", "-t", "-d", conn, "-f", sqlFile)
+			stdout, stderr, err := runClient(t, ctx, []string{"PGAPPNAME=psql-test"}, psql, "-X", "-A", "-t", "-d", conn, "-f", sqlFile)
 			if err != nil {
 				t.Fatalf("psql: %v\nstdout:\n%s\nstderr:\n%s", err, stdout, stderr)
 			}
@@ -149,14 +151,14 @@ func TestPgbenchThroughProxy(t *testing.T) {
 			if tg.tls {
 				env = append(env, "PGSSLMODE=verify-full", "PGSSLROOTCERT="+c.CAFile)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-			defer cancel()
-			if stdout, stderr, err := run(t, ctx, env, pgbench, "-i", "-s", "1", "-q"); err != nil {
+			// Each command gets its own deadline: a proxy that hangs fails the test in a minute, not at go test's timeout.
+			ctx := context.Background()
+			if stdout, stderr, err := runClient(t, ctx, env, pgbench, "-i", "-s", "1", "-q"); err != nil {
 				t.Fatalf("pgbench -i: %v\n%s\n%s", err, stdout, stderr)
 			}
 			// The initialized tables must be all there, read back through the proxy by pgbench's own run below and
 			// checked here by row count with psql.
-			out, stderr, err := run(t, ctx, env, filepath.Join(c.BinDir, "psql"), "-X", "-A", "-t", "-c",
+			out, stderr, err := runClient(t, ctx, env, filepath.Join(c.BinDir, "psql"), "-X", "-A", "-t", "-c",
 				"select (select count(*) from pgbench_accounts), (select count(*) from pgbench_branches)")
 			if err != nil || strings.TrimSpace(out) != "100000|1" {
 				t.Fatalf("pgbench tables after -i: %q %v %s", out, err, stderr)
@@ -166,7 +168,7 @@ func TestPgbenchThroughProxy(t *testing.T) {
 				if mode == "prepared" {
 					args = []string{"-n", "-c", "2", "-t", "50", "-M", mode}
 				}
-				stdout, stderr, err := run(t, ctx, env, pgbench, args...)
+				stdout, stderr, err := runClient(t, ctx, env, pgbench, args...)
 				if err != nil {
 					t.Fatalf("pgbench %v: %v\n%s\n%s", args, err, stdout, stderr)
 				}
@@ -186,7 +188,7 @@ func TestPgbenchThroughProxy(t *testing.T) {
 				}
 			}
 			// Every processed transaction of the tpcb-like script inserts one history row.
-			out, _, err = run(t, ctx, env, filepath.Join(c.BinDir, "psql"), "-X", "-A", "-t", "-c", "select count(*) > 100 from pgbench_history")
+			out, _, err = runClient(t, ctx, env, filepath.Join(c.BinDir, "psql"), "-X", "-A", "-t", "-c", "select count(*) > 100 from pgbench_history")
 			if err != nil || strings.TrimSpace(out) != "t" {
 				t.Errorf("pgbench_history after the runs: %q %v", out, err)
 			}
@@ -243,7 +245,7 @@ func TestPsycopg2ThroughProxy(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			dsn := tg.libpqConnString(c, pgtest.ScramUser, pgtest.ScramPass, db)
-			stdout, stderr, err := run(t, ctx, []string{"DSN=" + dsn}, python, "-c", psycopg2Script)
+			stdout, stderr, err := runClient(t, ctx, []string{"DSN=" + dsn}, python, "-c", psycopg2Script)
 			if err != nil {
 				t.Fatalf("psycopg2 script: %v\nstdout:\n%s\nstderr:\n%s", err, stdout, stderr)
 			}

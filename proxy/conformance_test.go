@@ -76,6 +76,7 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/deferproxy/deferproxy/internal/pgtest"
+	"github.com/deferproxy/deferproxy/proxy"
 )
 
 // The -update flag may also be defined by another test file of this binary; define it only once.
@@ -209,13 +210,13 @@ func trimBlank(lines []string) []string {
 	return lines
 }
 
-// target is where a script run connects: the server itself or a proxy in front of it.
-type target struct {
+// scriptTarget is where a script run connects: the server itself or a proxy in front of it.
+type scriptTarget struct {
 	name     string
 	addr     string
 	database string
 	caFile   string
-	// clientTLS says the target accepts SSLRequest with a certificate for 127.0.0.1/localhost signed by caFile.
+	// clientTLS says the scriptTarget accepts SSLRequest with a certificate for 127.0.0.1/localhost signed by caFile.
 	clientTLS bool
 }
 
@@ -236,7 +237,7 @@ func (c *scriptConn) close() {
 
 const blockTimeout = 20 * time.Second
 
-func runScript(t *testing.T, s *script, tg target) (runResult, error) {
+func runScript(t *testing.T, s *script, tg scriptTarget) (runResult, error) {
 	t.Helper()
 	var res runResult
 	var cur *scriptConn
@@ -348,7 +349,7 @@ func msgType(msg any) string {
 
 // scriptConnect dials tg, runs the startup and authentication as PostgreSQL's clients do, and records the
 // backend's messages up to ReadyForQuery, an ErrorResponse or EOF.
-func scriptConnect(tg target, args []string) (*scriptConn, []string, error) {
+func scriptConnect(tg scriptTarget, args []string) (*scriptConn, []string, error) {
 	params := map[string]string{"database": tg.database}
 	password := ""
 	protocol := uint32(pgproto3.ProtocolVersion30)
@@ -765,7 +766,7 @@ func diffResults(s *script, want, got runResult) string {
 
 // conformanceTargets returns the proxies to run every script through, each in front of c. Proxies are stopped in
 // t.Cleanup.
-func conformanceTargets(t *testing.T, c *pgtest.Cluster) []target {
+func conformanceTargets(t *testing.T, c *pgtest.Cluster) []scriptTarget {
 	return proxyTargets(t, c)
 }
 
@@ -784,7 +785,7 @@ func TestConformance(t *testing.T) {
 				t.Fatal(err)
 			}
 			directDB := c.NewDatabase(t)
-			direct, err := runScript(t, s, target{name: "direct", addr: c.Addr(), database: directDB, caFile: c.CAFile})
+			direct, err := runScript(t, s, scriptTarget{name: "direct", addr: c.Addr(), database: directDB, caFile: c.CAFile})
 			if err != nil {
 				t.Fatalf("direct run: %v", err)
 			}
@@ -810,8 +811,23 @@ func TestConformance(t *testing.T) {
 	}
 }
 
-// proxyTargets starts the proxies every conformance script also runs through. Until proxy.New exists it returns none.
-func proxyTargets(t *testing.T, c *pgtest.Cluster) []target {
-	t.Log("proxy.New not available yet: conformance scripts run directly only")
-	return nil
+// proxyTargets starts the proxies that conformance scripts and client tests also run through, in front of c: one
+// with a plaintext upstream, and one with a verify-full TLS upstream. Both offer TLS to clients with the cluster's
+// certificate (valid for 127.0.0.1), so scripts with ssl=require see the same handshake as against PostgreSQL.
+func proxyTargets(t *testing.T, c *pgtest.Cluster) []scriptTarget {
+	t.Helper()
+	cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
+	if err != nil {
+		t.Fatalf("load the cluster's server certificate for the proxy: %v", err)
+	}
+	upstreams := []struct{ name, url string }{
+		{"proxy", fmt.Sprintf("postgres://%s/postgres?sslmode=disable", c.Addr())},
+		{"proxy-tls-upstream", fmt.Sprintf("postgres://%s/postgres?sslmode=verify-full&sslrootcert=%s", c.Addr(), c.CAFile)},
+	}
+	var out []scriptTarget
+	for _, u := range upstreams {
+		tp := startProxy(t, c, proxy.Config{Upstream: u.url, TLS: &tls.Config{Certificates: []tls.Certificate{cert}}})
+		out = append(out, scriptTarget{name: u.name, addr: tp.addr, caFile: c.CAFile, clientTLS: true})
+	}
+	return out
 }
