@@ -402,7 +402,9 @@ func DeriveAlias(n *Node) string {
 func (d *DevMap) collectSchemas(pm *Manifest) {
 	set := make(map[SchemaName]struct{})
 	for rel, m := range d.byDev {
-		if pm.Deferrable(m.Prod) {
+		// A dev relation that is the production relation itself (legacy snapshot target_schema) never defers, and
+		// its schema is a production schema: leave it out of the prefilter's dev schemas.
+		if pm.Deferrable(m.Prod) && rel != m.Prod.Relation {
 			set[SchemaName{rel.Database, rel.Schema}] = struct{}{}
 		}
 	}
