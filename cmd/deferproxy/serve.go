@@ -113,6 +113,10 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (*instance, error)
 			// The contract: the dev catalog is read over the upstream with the proxy's configured user. A user
 			// (and password, or PGPASSWORD/.pgpass) in the upstream URL is that user.
 			catalogDSN = cfg.Upstream
+			if u, err := url.Parse(cfg.Upstream); err == nil && u.User == nil && os.Getenv("PGUSER") == "" {
+				log.Warn("catalog_dsn is not set and the upstream URL names no user: the dev catalog connects as the OS user",
+					"hint", "set catalog_dsn (or a user in the upstream URL) to a role that can read the dev schemas' pg_catalog")
+			}
 		}
 		eng, err := deferral.New(base, deferral.Config{
 			Manifest:        cfg.Manifest,
