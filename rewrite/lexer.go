@@ -101,7 +101,6 @@ func LexAnalyze(sql string, d Dialect) *Analysis {
 
 func lexAnalyze(sql string, d Dialect, unqualifiedReads bool) *Analysis {
 	l := lexer{s: scanner{src: sql, dialect: d}, dialect: d, unqualifiedReads: unqualifiedReads}
-	l.refs = make([]Reference, 0, 8)
 	l.run()
 	return &Analysis{Statements: l.stmts}
 }
@@ -937,6 +936,12 @@ func equalFoldASCII(a, b string) bool {
 func (l *lexer) addRef(n *name, role Role) {
 	if l.atomic > 0 {
 		return // a SQL-standard function body runs later, like a $$ body: left alone
+	}
+	if l.refs == nil {
+		// Sized for a typical dbt statement (a few 3-part names); append grows them for more.
+		l.refs = make([]Reference, 0, 4)
+		l.strs = make([]string, 0, 24)
+		l.flags = make([]bool, 0, 12)
 	}
 	si, fi := len(l.strs), len(l.flags)
 	for i := 0; i < n.n; i++ {
