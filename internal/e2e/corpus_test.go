@@ -98,8 +98,10 @@ var dbtUtilsIntegration = &project{
 			select id, name || '_stale' as name, favorite_number, 'x' as stale_col from {prod}.data_union_table_1`,
 	},
 	cases: []fidelityCase{
-		{name: "build test_star", args: []string{"build", "-s", "test_star"}, reads: map[string][]string{
-			modeDefer:      {"dbt_dev.data_star", "analytics.data_star_expected"},
+		// In defer mode the stale dev data_star (an extra column, other rows) makes dbt_utils.equality fail: natively
+		// and through the proxy alike, which is the point.
+		{name: "build test_star", args: []string{"build", "-s", "test_star"}, mayFail: true, reads: map[string][]string{
+			modeDefer:      {"dbt_dev.data_star"}, // the equality test stops at compile time: column counts differ
 			modeFavorState: {"analytics.data_star", "analytics.data_star_expected"},
 		}},
 		{name: "run introspecting macros",
@@ -124,7 +126,7 @@ var deferProj = &project{
 		`create table raw_data.events as select g as event_id, g % 6 + 1 as customer_id,
 			case when g % 2 = 0 then 'click' else 'view' end as kind from generate_series(1, 12) g`,
 	},
-	prodBuild: [][]string{{"seed"}, {"snapshot"}, {"run"}, {"test"}},
+	prodBuild: [][]string{{"build"}}, // seeds, the snapshot, models and tests in DAG order
 	prodChange: []string{
 		`update {prod}.raw_orders set amount = amount * 10`,
 		`update {prod}.raw_customers set last_name = last_name || '_prod'`,
@@ -148,9 +150,9 @@ var deferProj = &project{
 		{name: "custom schema and versions", args: []string{"run", "-s", "customer_summary", "orders_summary"},
 			reads: map[string][]string{
 				modeDefer: {"dbt_dev.stg_customers", "analytics.customer_orders", "analytics.fct_orders_v1",
-					"analytics.fct_orders_v2", "dbt_dev_marts.customer_summary"},
+					"analytics.fct_orders_v2", "dbt_dev_marts.customer_summary__dbt_tmp"},
 				modeFavorState: {"analytics.stg_customers", "analytics.customer_orders", "analytics.fct_orders_v1",
-					"analytics.fct_orders_v2", "dbt_dev_marts.customer_summary"},
+					"analytics.fct_orders_v2", "dbt_dev_marts.customer_summary__dbt_tmp"},
 			}},
 		{name: "alias and star", args: []string{"run", "-s", "customer_report", "customers_star"},
 			reads: map[string][]string{

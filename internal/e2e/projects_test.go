@@ -43,6 +43,8 @@ type fidelityCase struct {
 	// reads: per mode, relations ("schema.name") the run must name in its statements; they show that the data came
 	// from where dbt's defer rule says (a stale dev copy or production).
 	reads map[string][]string
+	// mayFail: the native run may exit non-zero (failing data tests); the proxy run must then fail the same way.
+	mayFail bool
 }
 
 // Statement templates: {dev} and {prod} are the dev and prod schemas.
@@ -201,7 +203,7 @@ func (r *projectRig) runDev(t *testing.T, how, mode string, args []string) devRu
 	to := r.log.mark(t)
 	d := devRun{how: how, run: run}
 	if px != nil {
-		d.note = fmt.Sprintf("%+v", px.status())
+		d.note = px.status()
 		px.stop()
 	}
 	d.stmts = r.log.statements(t, from, to)

@@ -124,6 +124,9 @@ func copyTree(src, dst string, skip ...string) error {
 		if err != nil {
 			return err
 		}
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			return err
+		}
 		return os.WriteFile(out, b, 0o644)
 	})
 }
