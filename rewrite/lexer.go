@@ -345,7 +345,9 @@ func (l *lexer) keyword(t token, k kw) {
 			case "INSERT": // Snowflake's multi-table INSERT ALL|FIRST … INTO t1 … INTO t2
 				l.expect = expWrite
 			case "SELECT":
-				if c.query { // SELECT … INTO [TEMP] [TABLE] new_table
+				// PostgreSQL's SELECT … INTO [TEMP] [TABLE] new_table. In Snowflake, SELECT … INTO names scripting
+				// variables, never a table.
+				if c.query && l.dialect == Postgres {
 					for l.accept(kwTemp) || l.accept(kwTemporary) || l.accept(kwUnlogged) || l.accept(kwTable) {
 					}
 					l.kind = "SELECT INTO"

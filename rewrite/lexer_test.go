@@ -199,6 +199,7 @@ func TestLexAnalyze(t *testing.T) {
 			`select * from db.s.t qualify row_number() over (partition by a, b order by c) = 1`, "SELECT", []string{`read db.s.t => DB.S.T`}},
 		{"sf information schema", Snowflake, `select * from db.information_schema.tables where table_schema = 'S'`, "SELECT",
 			[]string{`read db.information_schema.tables => DB.INFORMATION_SCHEMA.TABLES`}},
+		{"sf select into is a variable", Snowflake, `select count(*) into n from db.s.t`, "SELECT", []string{`read db.s.t => DB.S.T`}},
 		{"sf slash is division", Postgres, `select a // b from s.t`, "SELECT", []string{`read s.t => s.t`}},
 	}
 	for _, tc := range tests {
