@@ -50,6 +50,9 @@ func analyzeTree(sql string, tree *pg_query.ParseResult) *Analysis {
 			w.visit(nodeMessage(raw.Stmt))
 			st.Kind, st.DDL = stmtKind(raw.Stmt)
 			st.References = sortRefs(w.refs)
+			if len(w.quals) > 0 {
+				st.Qualifiers = sortRefs(w.quals)
+			}
 			for _, r := range w.refs {
 				if r.Role == Read && isCatalogRef(r) {
 					st.CatalogQuery = true
@@ -104,12 +107,13 @@ func nodeMessage(n *pg_query.Node) proto.Message {
 	return m.Get(fd).Message().Interface()
 }
 
-// walker collects the references of one statement. scopes holds, per query level, the CTE names visible there.
+// walker collects the references (and column qualifiers) of one statement. scopes holds, per query level, the CTE names visible there.
 type walker struct {
 	sql                string
 	stmt               int
 	stmtStart, stmtEnd int
 	refs               []Reference
+	quals              []Reference
 	scopes             [][]string
 	// writeDefault makes plain RangeVars write targets (inside statements whose every relation is a target,
 	// such as CREATE PUBLICATION … FOR TABLE).
@@ -140,7 +144,9 @@ func (w *walker) node(n *pg_query.Node) {
 	}
 	// The commonest leaves and wrappers are handled without reflection.
 	switch x := n.Node.(type) {
-	case *pg_query.Node_ColumnRef, *pg_query.Node_AConst, *pg_query.Node_String_, *pg_query.Node_Integer,
+	case *pg_query.Node_ColumnRef:
+		w.columnRef(x.ColumnRef)
+	case *pg_query.Node_AConst, *pg_query.Node_String_, *pg_query.Node_Integer,
 		*pg_query.Node_ParamRef, *pg_query.Node_AStar, *pg_query.Node_TypeName, *pg_query.Node_Float,
 		*pg_query.Node_Boolean, *pg_query.Node_BitString, *pg_query.Node_SqlvalueFunction,
 		*pg_query.Node_SetToDefault, *pg_query.Node_DefElem:
@@ -350,7 +356,9 @@ func (w *walker) visit(m proto.Message) {
 	case *pg_query.CreateFunctionStmt, *pg_query.DoStmt:
 		// Function bodies are the function's business: a $$…$$ body is a string, and a SQL-standard body
 		// (BEGIN ATOMIC / RETURN) is stored as the function's definition. Neither is rewritten.
-	case *pg_query.TypeName, *pg_query.ColumnRef, *pg_query.A_Const, *pg_query.String, *pg_query.DefElem:
+	case *pg_query.ColumnRef:
+		w.columnRef(x)
+	case *pg_query.TypeName, *pg_query.A_Const, *pg_query.String, *pg_query.DefElem:
 	default:
 		w.children(m.ProtoReflect())
 	}
@@ -427,6 +435,31 @@ func (w *walker) withClause(wc *pg_query.WithClause, body func()) {
 	}
 	body()
 	w.scopes = w.scopes[:top]
+}
+
+// columnRef records the relation part of a schema-qualified column reference (s.t.col, db.s.t.col, s.t.*).
+func (w *walker) columnRef(c *pg_query.ColumnRef) {
+	if c == nil || len(c.Fields) < 3 || len(c.Fields) > 4 {
+		return
+	}
+	want := make([]string, 0, 3)
+	for _, f := range c.Fields[:len(c.Fields)-1] {
+		s := f.GetString_()
+		if s == nil {
+			return
+		}
+		want = append(want, s.Sval)
+	}
+	loc := int(c.Location)
+	if loc < 0 || loc >= len(w.sql) {
+		return
+	}
+	if sn, ok := nameAt(w.sql, loc, len(want)); ok && sn.matches(want) {
+		n := len(w.refs)
+		w.add(sn, want, Read)
+		w.quals = append(w.quals, w.refs[n])
+		w.refs = w.refs[:n]
+	}
 }
 
 func (w *walker) rangeVars(list []*pg_query.Node, role Role) {
@@ -565,7 +598,8 @@ func (w *walker) dropStmt(x *pg_query.DropStmt) {
 	pos, ok := skipWords(w.sql, w.stmtStart, words...)
 	for i, obj := range x.Objects {
 		want := stringList(obj)
-		if len(want) == 0 {
+		if len(want) == 0 || len(want) > 3 { // PostgreSQL rejects more than db.schema.name before doing anything
+			ok = false
 			continue
 		}
 		if ok && i > 0 {
@@ -600,7 +634,7 @@ func (w *walker) commentStmt(x *pg_query.CommentStmt) {
 		}
 		want = full[:len(full)-1]
 	}
-	if len(want) == 0 {
+	if len(want) == 0 || len(want) > 3 { // not a relation name; PostgreSQL rejects it
 		return
 	}
 	words := append([]string{"comment", "on"}, typeWords(x.Objtype)...)

@@ -177,6 +177,33 @@ func checkRewrite(sql string, r Resolver) (string, *Analysis) {
 			m["relname"] = parts[len(parts)-1]
 		}
 	})
+	// Column qualifiers rewritten along with them: the ColumnRef's leading String fields.
+	requal := map[int]string{}
+	for _, q := range res.Requalified {
+		requal[q.Ref.Start] = q.To
+	}
+	requalApplied := 0
+	in = editTree(in, func(m map[string]any) {
+		fields, ok := m["fields"].([]any)
+		if !ok {
+			return
+		}
+		to, ok := requal[jsonInt(m["location"])]
+		if !ok {
+			return
+		}
+		sn, ok := nameAt(to, 0, len(fields)-1)
+		if !ok {
+			return
+		}
+		for i := 0; i < len(fields)-1; i++ {
+			fields[i] = map[string]any{"String": map[string]any{"sval": normalizePart(sn.parts[i], sn.quoted[i], Postgres)}}
+		}
+		requalApplied++
+	})
+	if requalApplied != len(res.Requalified) {
+		return fmt.Sprintf("%d requalified column references but %d found in the tree", len(res.Requalified), requalApplied), a
+	}
 	if len(applied) != len(res.Deferrals) {
 		return fmt.Sprintf("%d deferrals but %d swapped RangeVars found in the tree", len(res.Deferrals), len(applied)), a
 	}
@@ -196,7 +223,9 @@ func checkRewrite(sql string, r Resolver) (string, *Analysis) {
 	}
 	// 4. Every byte outside the edited spans is identical.
 	prevIn, prevOut := 0, 0
-	for _, d := range res.Deferrals {
+	edits := append(append([]Deferral(nil), res.Deferrals...), res.Requalified...)
+	sort.Slice(edits, func(i, j int) bool { return edits[i].Ref.Start < edits[j].Ref.Start })
+	for _, d := range edits {
 		seg := sql[prevIn:d.Ref.Start]
 		if !strings.HasPrefix(res.SQL[prevOut:], seg) {
 			return fmt.Sprintf("bytes outside edits changed before offset %d", d.Ref.Start), a

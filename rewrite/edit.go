@@ -15,6 +15,7 @@ func Rewrite(sql string, a *Analysis, r Resolver) (Result, error) {
 	if a == nil || r == nil {
 		return res, nil
 	}
+	var toParts [][]string // the resolver's parts of each deferral
 	for si := range a.Statements {
 		refs := a.Statements[si].References
 		for i := range refs {
@@ -42,12 +43,18 @@ func Rewrite(sql string, a *Analysis, r Resolver) (Result, error) {
 				continue
 			}
 			res.Deferrals = append(res.Deferrals, Deferral{Ref: ref, From: from, To: to})
+			toParts = append(toParts, parts)
 		}
 	}
 	if len(res.Deferrals) == 0 {
 		return res, nil
 	}
-	out, err := applyDeferrals(sql, res.Deferrals)
+	res.Requalified = requalify(sql, a, res.Deferrals, toParts)
+	edits := res.Deferrals
+	if len(res.Requalified) > 0 {
+		edits = append(append(make([]Deferral, 0, len(edits)+len(res.Requalified)), edits...), res.Requalified...)
+	}
+	out, err := applyDeferrals(sql, edits)
 	if err != nil {
 		return Result{SQL: sql, Analysis: a}, err
 	}
@@ -62,6 +69,53 @@ func RewriteSQL(sql string, r Resolver) (Result, error) {
 		return Result{SQL: sql}, err
 	}
 	return Rewrite(sql, a, r)
+}
+
+// requalify finds the column qualifiers that name a deferred relation (same schema and name; same database when
+// both say one) and rewrites them to the replacement's schema, name and database.
+func requalify(sql string, a *Analysis, ds []Deferral, toParts [][]string) []Deferral {
+	var out []Deferral
+	for i, d := range ds {
+		if d.Ref.Statement < 0 || d.Ref.Statement >= len(a.Statements) {
+			continue
+		}
+		st := &a.Statements[d.Ref.Statement]
+		n := d.Ref.Normalized
+		if len(n) < 2 || len(st.Qualifiers) == 0 {
+			continue
+		}
+		to := toParts[i]
+		if len(to) < 2 {
+			continue
+		}
+		for _, q := range st.Qualifiers {
+			qn := q.Normalized
+			m := len(qn)
+			if qn[m-1] != n[len(n)-1] || qn[m-2] != n[len(n)-2] || m == 3 && len(n) == 3 && qn[0] != n[0] {
+				continue
+			}
+			parts := append([]string(nil), qn...)
+			parts[m-1], parts[m-2] = to[len(to)-1], to[len(to)-2]
+			if m == 3 && len(to) == 3 {
+				parts[0] = to[0]
+			}
+			quoteFirst := q.Start > 0 && pgIdentCont(sql[q.Start-1])
+			text := joinName(parts, Postgres, quoteFirst, false)
+			if text != sql[q.Start:q.End] {
+				out = append(out, Deferral{Ref: q, From: sql[q.Start:q.End], To: text})
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Ref.Start < out[j].Ref.Start })
+	// One qualifier matched by two deferrals of the same relation is one edit.
+	dedup := out[:0]
+	for _, q := range out {
+		if len(dedup) > 0 && dedup[len(dedup)-1].Ref.Start == q.Ref.Start {
+			continue
+		}
+		dedup = append(dedup, q)
+	}
+	return dedup
 }
 
 // joinName writes name parts as SQL, each quoted only when needed, or always for the first/last part when asked.

@@ -88,6 +88,9 @@ func goldenReport(t *testing.T, sql string) string {
 	for _, d := range res.Deferrals {
 		fmt.Fprintf(&b, "  %s -> %s\n", d.From, d.To)
 	}
+	for _, d := range res.Requalified {
+		fmt.Fprintf(&b, "  (column qualifier) %s -> %s\n", d.From, d.To)
+	}
 	b.WriteString("rewritten:\n")
 	b.WriteString(res.SQL)
 	if !strings.HasSuffix(res.SQL, "\n") {

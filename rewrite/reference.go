@@ -57,6 +57,11 @@ type Statement struct {
 	DDL bool
 	// References are the relation names of this statement, in text order.
 	References []Reference
+	// Qualifiers are relation names written as column qualifiers (s.t.col, db.s.t.*), in text order, each with the
+	// span of its relation part and Role Read. They name a FROM item, not a relation to read, so they are never
+	// offered to a Resolver; Rewrite swaps one together with a deferred reference to the same schema-qualified
+	// relation, so the column still finds its FROM item.
+	Qualifiers []Reference
 }
 
 // Analysis is the result of analysing a SQL string. It is immutable and may be shared (the cache hands out one
@@ -92,4 +97,7 @@ type Result struct {
 	Deferrals []Deferral
 	// Analysis is the analysis the rewrite was based on (write targets are in it, never swapped).
 	Analysis *Analysis
+	// Requalified lists the column qualifiers (Statement.Qualifiers) rewritten along with the deferrals, in text
+	// order. They are not deferrals of their own.
+	Requalified []Deferral
 }
