@@ -23,37 +23,40 @@ trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/manifestgen" ./bench/manifestgen
 go build -o "$tmp/manifestload" ./bench/manifestload
 
-# measure CMD...: prints "<elapsed seconds> <peak RSS KiB>" of one run.
+# measure CMD...: prints "<elapsed s> <user+sys CPU s> <peak RSS KiB>" of one run. CPU time is printed beside
+# wall time because the machine may be shared: it is what the load costs, whatever else runs.
 measure() {
   "$TIME" -v "$@" >"$tmp/out" 2>"$tmp/time" || { cat "$tmp/out" "$tmp/time" >&2; exit 1; }
   awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; t=s}
-              /Maximum resident set size/ {m=$2} END {printf "%.2f %d\n", t, m}' "$tmp/time"
+              /User time \(seconds\)/ {u=$2} /System time \(seconds\)/ {y=$2}
+              /Maximum resident set size/ {m=$2} END {printf "%.2f %.2f %d\n", t, u+y, m}' "$tmp/time"
 }
 
-# best of RUNS: the lowest time, and the peak RSS of that run.
+# best of RUNS: the run with the lowest wall time.
 best() {
-  local best_t="" best_m=""
+  local best_t="" best_c="" best_m=""
   for _ in $(seq "$RUNS"); do
-    read -r t m < <(measure "$@")
-    if [ -z "$best_t" ] || awk "BEGIN{exit !($t < $best_t)}"; then best_t=$t; best_m=$m; fi
+    read -r t c m < <(measure "$@")
+    if [ -z "$best_t" ] || awk "BEGIN{exit !($t < $best_t)}"; then best_t=$t; best_c=$c; best_m=$m; fi
   done
-  echo "$best_t $best_m"
+  echo "$best_t $best_c $best_m"
 }
 
-echo "| nominal | file size | nodes | deferproxy load | deferproxy peak RSS | RSS / file | python json.load | python peak RSS |"
+echo "<!-- $(date -u +%FT%TZ), $(nproc) CPUs, $(go version | cut -d' ' -f3), $($PYTHON --version 2>&1), load average$(uptime | sed 's/.*load average//') -->"
+echo "| nominal | file size | nodes | deferproxy load (wall / CPU) | deferproxy peak RSS | RSS / file | python json.load (wall / CPU) | python peak RSS |"
 echo "|---|---|---|---|---|---|---|---|"
 for mb in $SIZES; do
   "$tmp/manifestgen" -mb "$mb" -o "$tmp/manifest.json"
   bytes=$(stat -c %s "$tmp/manifest.json")
-  read -r gt gm < <(best "$tmp/manifestload" "$tmp/manifest.json")
+  read -r gt gc gm < <(best "$tmp/manifestload" "$tmp/manifest.json")
   nodes=$(sed -n 's/.*nodes=\([0-9]*\).*/\1/p' "$tmp/out")
   if [ "$mb" -le "$PYTHON_MAX_MB" ]; then
-    read -r pt pm < <(measure "$PYTHON" -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/manifest.json")
-    py="${pt} s | $((pm / 1024)) MiB"
+    read -r pt pc pm < <(measure "$PYTHON" -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/manifest.json")
+    py="${pt} s / ${pc} s | $((pm / 1024)) MiB"
   else
     py="skipped | skipped"
   fi
   ratio=$(awk "BEGIN{printf \"%.2f\", $gm * 1024 / $bytes}")
-  echo "| ${mb} MB | $(awk "BEGIN{printf \"%.1f\", $bytes/1048576}") MiB | ${nodes} | ${gt} s | $((gm / 1024)) MiB | ${ratio} | ${py} |"
+  echo "| ${mb} MB | $(awk "BEGIN{printf \"%.1f\", $bytes/1048576}") MiB | ${nodes} | ${gt} s / ${gc} s | $((gm / 1024)) MiB | ${ratio} | ${py} |"
   rm -f "$tmp/manifest.json"
 done
