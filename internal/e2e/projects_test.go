@@ -168,14 +168,30 @@ type devRun struct {
 	named map[string]bool
 	stmts []string
 	note  string // the proxy engine's status after the run
+	proxy *proxyHandle
 }
 
-// runDev resets the dev schemas, creates the stale copies and runs args natively or through a fresh proxy.
+// runDev resets the dev schemas, creates the stale copies and runs args natively (with --defer) or through a fresh
+// proxy.
 func (r *projectRig) runDev(t *testing.T, how, mode string, args []string) devRun {
 	t.Helper()
+	return r.runDevOpts(t, how, mode, args, devOpts{})
+}
+
+// devOpts varies runDev for the non-fidelity tests.
+type devOpts struct {
+	noStale   bool // start from an empty dev schema
+	noDefer   bool // native run without --defer (an ordinary dev build)
+	keepProxy bool // return the proxy still running in devRun.proxy (the caller stops it)
+}
+
+func (r *projectRig) runDevOpts(t *testing.T, how, mode string, args []string, o devOpts) devRun {
+	t.Helper()
 	resetDev(t, r.url)
-	for _, s := range r.p.stale {
-		execSQL(t, r.url, expand(s))
+	if !o.noStale {
+		for _, s := range r.p.stale {
+			execSQL(t, r.url, expand(s))
+		}
 	}
 	target := filepath.Join(r.tmp, "dev-"+how)
 	var extraEnv []string
@@ -183,8 +199,11 @@ func (r *projectRig) runDev(t *testing.T, how, mode string, args []string) devRu
 	var px *proxyHandle
 	switch how {
 	case "native":
-		full = append(full, "--target", targetDevNative, "--defer", "--state", r.prodState)
-		if mode == modeFavorState {
+		full = append(full, "--target", targetDevNative)
+		if !o.noDefer {
+			full = append(full, "--defer", "--state", r.prodState)
+		}
+		if mode == modeFavorState && !o.noDefer {
 			full = append(full, "--favor-state")
 		}
 	case "proxy":
@@ -204,7 +223,11 @@ func (r *projectRig) runDev(t *testing.T, how, mode string, args []string) devRu
 	d := devRun{how: how, run: run}
 	if px != nil {
 		d.note = px.status()
-		px.stop()
+		if o.keepProxy {
+			d.proxy = px
+		} else {
+			px.stop()
+		}
 	}
 	d.stmts = r.log.statements(t, from, to)
 	var unparsed []string
