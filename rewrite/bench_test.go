@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	pg_query "github.com/pganalyze/pg_query_go/v5"
 )
@@ -197,6 +198,57 @@ func BenchmarkAnalyzeRewrite(b *testing.B) {
 				}
 				i++
 			}
+		})
+	}
+}
+
+// BenchmarkWalk is the cost Analyze adds to pg_query.Parse: the tree walk and span scans on an already parsed tree.
+func BenchmarkWalk(b *testing.B) {
+	for name, set := range benchSets(b) {
+		b.Run(name, func(b *testing.B) {
+			trees := make([]*pg_query.ParseResult, len(set))
+			for i, s := range set {
+				t, err := pg_query.Parse(s)
+				if err != nil {
+					b.Fatal(err)
+				}
+				trees[i] = t
+			}
+			b.SetBytes(bytesOf(set))
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				analyzeTree(set[i%len(set)], trees[i%len(set)])
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkColdRewriteVsParse interleaves bare pg_query.Parse and Analyze+Rewrite of the same statement and
+// reports their time ratio, so load from other processes affects both sides alike (target ≤ 1.2).
+func BenchmarkColdRewriteVsParse(b *testing.B) {
+	for name, set := range benchSets(b) {
+		b.Run(name, func(b *testing.B) {
+			var parse, rewrite time.Duration
+			i := 0
+			for b.Loop() {
+				s := set[i%len(set)]
+				t0 := time.Now()
+				if _, err := pg_query.Parse(s); err != nil {
+					b.Fatal(err)
+				}
+				t1 := time.Now()
+				if _, err := RewriteSQL(s, devStripe{}); err != nil {
+					b.Fatal(err)
+				}
+				rewrite += time.Since(t1)
+				parse += t1.Sub(t0)
+				i++
+			}
+			b.ReportMetric(float64(parse.Nanoseconds())/float64(b.N), "parse-ns/op")
+			b.ReportMetric(float64(rewrite.Nanoseconds())/float64(b.N), "rewrite-ns/op")
+			b.ReportMetric(float64(rewrite)/float64(parse), "rewrite/parse")
 		})
 	}
 }
