@@ -68,9 +68,7 @@ type pump struct {
 	pa, pb int    // pending forward span buf[pa:pb]
 	out    []byte // assembled output when what is written is not one span of buf
 
-	// raw read state (see readRaw)
-	short  bool // the last read returned less than asked: the socket was drained
-	skip   bool
+	// raw read state (see rawRead)
 	rawN   int
 	rawErr error
 	rawFn  func(fd uintptr) bool
@@ -282,7 +280,6 @@ func (p *pump) fill() error {
 		_ = p.src.SetReadDeadline(time.Now().Add(p.idle))
 	}
 	if p.raw != nil {
-		p.skip = p.short
 		p.rawN, p.rawErr = 0, nil
 		if err = p.raw.Read(p.rawFn); err == nil {
 			n, err = p.rawN, p.rawErr
@@ -292,7 +289,6 @@ func (p *pump) fill() error {
 		n, err = p.src.Read(p.buf[p.w:])
 	}
 	if n > 0 {
-		p.short = n < len(p.buf)-p.w
 		p.w += n
 		p.nread += uint64(n)
 		return nil
@@ -303,16 +299,11 @@ func (p *pump) fill() error {
 	return err
 }
 
-// rawRead is the syscall.RawConn read callback. The runtime's poller is edge-triggered, so after a read that drained
-// the socket (a short read) the next read would only return EAGAIN: rawRead skips that attempt and lets the runtime
-// wait for readiness straight away, saving one syscall per round trip. While it waits with no partial message, the
-// buffer goes back to the pool, so idle sessions hold none.
+// rawRead is the syscall.RawConn read callback: a plain read(2), except that when the socket has nothing (EAGAIN) and
+// no partial message is buffered, the buffer goes back to the pool while the runtime waits for readiness, so idle
+// sessions hold no buffers. (Skipping the read that returns EAGAIN is not possible: RawConn.Read resets the poller's
+// readiness before calling back, so a skipped read can lose a wake-up.)
 func (p *pump) rawRead(fd uintptr) bool {
-	if p.skip {
-		p.skip = false
-		p.release()
-		return false
-	}
 	p.acquire()
 	for {
 		n, err := syscall.Read(int(fd), p.buf[p.w:])

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# bench/pgbench.sh — deferproxy vs direct PostgreSQL vs PgBouncer (session mode), in one run, alternating.
+#
+#   bench/pgbench.sh                # full run: -S, -M simple|extended, 1/8/32 clients, 3 rounds, 10 s each
+#   DURATION=5 ROUNDS=1 bench/pgbench.sh
+#   HOOK=noop bench/pgbench.sh      # the proxy with a Hook that sees every statement and changes nothing
+#
+# It starts a throwaway cluster (initdb/pg_ctl as the postgres user, like internal/pgtest), the proxy (bin/proxyserve:
+# proxy.New with no defer engine), and PgBouncer (Debian's, installed when missing and root). Results go to
+# $OUT (default bench/results/<timestamp>) and a Markdown table to stdout. Extra parts, each skippable:
+#   COPY=1   COPY (1M rows) TO STDOUT through the proxy vs direct, 3 rounds
+#   IDLE=1   RSS of the proxy holding 1,000 idle sessions
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-3}
+CLIENTS=${CLIENTS:-"1 8 32"}
+MODES=${MODES:-"simple extended"}
+TARGETS=${TARGETS:-"direct proxy pgbouncer"}
+HOOK=${HOOK:-}
+COPY=${COPY:-1}
+IDLE=${IDLE:-1}
+OUT=${OUT:-bench/results/$(date -u +%Y%m%dT%H%M%SZ)}
+mkdir -p "$OUT"
+
+BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+if ! command -v pgbouncer >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null
+  else
+    echo "pgbouncer is missing: sudo apt-get install pgbouncer" >&2; exit 1
+  fi
+fi
+go build -o bin/proxyserve ./bench/proxyserve
+go build -o bin/idleconns ./bench/idleconns
+
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+PGPORT=$(freeport); PXPORT=$(freeport); BXPORT=$(freeport)
+WORK=$(mktemp -d /tmp/deferproxy-bench.XXXXXX)
+chmod 755 "$WORK"
+AS=()
+if [ "$(id -u)" = 0 ]; then chown postgres "$WORK"; AS=(runuser -u postgres --); fi
+
+cleanup() {
+  set +e
+  [ -n "${PX_PID:-}" ] && kill "$PX_PID" 2>/dev/null && wait "$PX_PID" 2>/dev/null
+  [ -n "${BX_PID:-}" ] && kill "$BX_PID" 2>/dev/null
+  "${AS[@]}" "$BIN/pg_ctl" -D "$WORK/data" -m immediate stop >/dev/null 2>&1
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+echo "# cluster: $BIN port $PGPORT, work dir $WORK" >&2
+"${AS[@]}" "$BIN/initdb" -D "$WORK/data" -U postgres -A trust -E UTF8 --no-sync >/dev/null
+cat >>"$WORK/data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $PGPORT
+unix_socket_directories = '$WORK'
+max_connections = 1200
+shared_buffers = 128MB
+fsync = off
+synchronous_commit = off
+CONF
+"${AS[@]}" "$BIN/pg_ctl" -D "$WORK/data" -l "$WORK/pg.log" -w start >/dev/null
+"$BIN/pgbench" -h 127.0.0.1 -p "$PGPORT" -U postgres -i -s 10 -q postgres >/dev/null 2>&1
+
+./bin/proxyserve -listen "127.0.0.1:$PXPORT" -upstream "postgres://127.0.0.1:$PGPORT/postgres?sslmode=disable" \
+  ${HOOK:+-hook "$HOOK"} ${PPROF:+-pprof "$PPROF"} 2>"$OUT/proxy.log" &
+PX_PID=$!
+
+cat >"$WORK/pgbouncer.ini" <<INI
+[databases]
+* = host=127.0.0.1 port=$PGPORT
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $BXPORT
+unix_socket_dir =
+auth_type = trust
+auth_file = $WORK/userlist.txt
+pool_mode = session
+max_client_conn = 2000
+default_pool_size = 200
+logfile = $WORK/pgbouncer.log
+pidfile = $WORK/pgbouncer.pid
+INI
+echo '"postgres" ""' >"$WORK/userlist.txt"
+[ "$(id -u)" = 0 ] && chown postgres "$WORK/pgbouncer.ini" "$WORK/userlist.txt"
+"${AS[@]}" pgbouncer "$WORK/pgbouncer.ini" >/dev/null 2>&1 &
+BX_PID=$!
+for p in $PXPORT $BXPORT; do
+  for _ in $(seq 50); do "$BIN/pg_isready" -q -h 127.0.0.1 -p "$p" && break; sleep 0.1; done
+done
+
+port_of() { case $1 in direct) echo "$PGPORT";; proxy) echo "$PXPORT";; pgbouncer) echo "$BXPORT";; esac; }
+
+RES="$OUT/pgbench.csv"
+echo "round,mode,clients,target,tps,latency_ms" >"$RES"
+echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+for r in $(seq "$ROUNDS"); do
+  for m in $MODES; do
+    for c in $CLIENTS; do
+      j=$(( c < 2 ? 1 : 2 ))
+      for t in $TARGETS; do
+        o=$("$BIN/pgbench" -h 127.0.0.1 -p "$(port_of "$t")" -U postgres -n -S -M "$m" -c "$c" -j "$j" -T "$DURATION" postgres 2>&1) || { echo "$o" >&2; exit 1; }
+        tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' <<<"$o")
+        lat=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' <<<"$o")
+        echo "$r,$m,$c,$t,$tps,$lat" >>"$RES"
+        echo "round $r $m c=$c $t: $tps tps, $lat ms" >&2
+      done
+    done
+  done
+done
+echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+
+python3 - "$RES" "$DURATION" <<'PY'
+import csv, sys, statistics as st
+rows = list(csv.DictReader(open(sys.argv[1])))
+agg = {}
+for r in rows:
+    k = (r["mode"], int(r["clients"]), r["target"])
+    agg.setdefault(k, []).append((float(r["tps"]), float(r["latency_ms"])))
+print("| mode | clients | direct TPS | proxy TPS | PgBouncer TPS | direct ms | proxy ms | PgBouncer ms | proxy/direct | proxy/PgBouncer |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+for mode in ("simple", "extended"):
+    for c in sorted({k[1] for k in agg}):
+        g = lambda t, i: st.median(v[i] for v in agg.get((mode, c, t), [(float("nan"),) * 2]))
+        if (mode, c, "proxy") not in agg: continue
+        d, p, b = g("direct", 0), g("proxy", 0), g("pgbouncer", 0)
+        print(f"| {mode} | {c} | {d:,.0f} | {p:,.0f} | {b:,.0f} | {g('direct',1):.3f} | {g('proxy',1):.3f} | {g('pgbouncer',1):.3f} | {p/d:.2f} | {p/b:.2f} |")
+print("\nMedians of %d rounds of %s s each (TPS without initial connection time)." % (len({r['round'] for r in rows}), sys.argv[2]))
+PY
+
+if [ "$COPY" = 1 ]; then
+  echo
+  echo "| COPY 1M rows TO STDOUT | round 1 s | round 2 s | round 3 s | median s |"
+  echo "|---|---:|---:|---:|---:|"
+  declare -A CT
+  for r in 1 2 3; do
+    for t in direct proxy; do
+      s=$(date +%s.%N)
+      "$BIN/psql" -h 127.0.0.1 -p "$(port_of $t)" -U postgres -d postgres -qAt \
+        -c "COPY (SELECT g, md5(g::text), now() FROM generate_series(1, 1000000) g) TO STDOUT" >/dev/null
+      e=$(date +%s.%N)
+      CT[$t,$r]=$(python3 -c "print(f'{$e-$s:.3f}')")
+    done
+  done
+  for t in direct proxy; do
+    med=$(printf '%s\n' "${CT[$t,1]}" "${CT[$t,2]}" "${CT[$t,3]}" | sort -n | sed -n 2p)
+    echo "| $t | ${CT[$t,1]} | ${CT[$t,2]} | ${CT[$t,3]} | $med |"
+    eval "MED_$t=$med"
+  done
+  python3 -c "print(f'\nCOPY proxy/direct time ratio: {$MED_proxy/$MED_direct:.2f}')"
+fi
+
+if [ "$IDLE" = 1 ]; then
+  rss0=$(awk '/VmRSS/{print $2}' /proc/$PX_PID/status)
+  ./bin/idleconns -url "postgres://postgres@127.0.0.1:$PXPORT/postgres?sslmode=disable" -n 1000 -hold 30s >"$WORK/idle.out" 2>&1 &
+  IC=$!
+  for _ in $(seq 300); do grep -q ready "$WORK/idle.out" 2>/dev/null && break; sleep 0.1; done
+  sleep 2
+  rss1=$(awk '/VmRSS/{print $2}' /proc/$PX_PID/status)
+  kill -INT $IC; wait $IC || true
+  echo
+  echo "Proxy RSS: $((rss0/1024)) MB before, $((rss1/1024)) MB with 1,000 idle sessions ($(grep -c . "$WORK/idle.out") line(s) from the client: $(head -1 "$WORK/idle.out"))"
+fi
