@@ -380,7 +380,7 @@ func deriveRelation(pm *Manifest, n *Node, t DevTarget, rule schemaRule) Relatio
 	case n.TargetSchema != "":
 		schema = pm.part("schema", n.TargetSchema)
 	case rule == ruleForEnv || strings.TrimSpace(n.ConfigSchema) == "":
-		schema = t.Schema
+		schema = pm.part("schema", t.Schema)
 	default:
 		schema = pm.part("schema", t.Schema+"_"+strings.TrimSpace(n.ConfigSchema))
 	}

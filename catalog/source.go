@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -25,6 +26,9 @@ type StoreOptions struct {
 	Name string
 	// OnLoad, if set, is called after every successful load with the new snapshot (from the watcher goroutine).
 	OnLoad func(*Manifest)
+	// PollInterval is how often the file is also checked with stat (default 2 s; negative disables): a safety
+	// net for what fsnotify cannot see — `dbt clean` deleting and recreating target/, network file systems.
+	PollInterval time.Duration
 }
 
 // ManifestStore holds the latest good snapshot of a manifest file and reloads it when the file changes. Readers
@@ -39,6 +43,8 @@ type ManifestStore struct {
 	loadedAt atomic.Pointer[time.Time]
 	loads    atomic.Uint64
 	started  atomic.Bool
+	// stamp is the file as stat saw it just before the last load attempt, for the poll.
+	stamp atomic.Pointer[os.FileInfo]
 	// reloadMu serialises loads (watcher and explicit Reload); readers never take it.
 	reloadMu sync.Mutex
 
@@ -60,6 +66,9 @@ func NewManifestStore(source string, opts StoreOptions) (*ManifestStore, error) 
 	}
 	if opts.Name == "" {
 		opts.Name = "manifest"
+	}
+	if opts.PollInterval == 0 {
+		opts.PollInterval = 2 * time.Second
 	}
 	return &ManifestStore{source: source, path: path, opts: opts, done: make(chan struct{})}, nil
 }
@@ -115,9 +124,16 @@ func (s *ManifestStore) Start(ctx context.Context) error {
 func (s *ManifestStore) watch(ctx context.Context, w *fsnotify.Watcher) {
 	defer close(s.done)
 	defer w.Close()
-	name := filepath.Base(s.path)
+	dir, name := filepath.Dir(s.path), filepath.Base(s.path)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	var poll <-chan time.Time
+	if s.opts.PollInterval > 0 {
+		t := time.NewTicker(s.opts.PollInterval)
+		defer t.Stop()
+		poll = t.C
+	}
+	watching := true
 	for {
 		select {
 		case <-ctx.Done():
@@ -126,6 +142,11 @@ func (s *ManifestStore) watch(ctx context.Context, w *fsnotify.Watcher) {
 		case ev, ok := <-w.Events:
 			if !ok {
 				return
+			}
+			if ev.Name == dir && ev.Has(fsnotify.Remove|fsnotify.Rename) {
+				// The directory itself went away (`dbt clean`): the poll re-adds the watch once it is back.
+				watching = false
+				continue
 			}
 			if filepath.Base(ev.Name) != name || ev.Op == fsnotify.Chmod {
 				continue
@@ -139,10 +160,31 @@ func (s *ManifestStore) watch(ctx context.Context, w *fsnotify.Watcher) {
 			s.opts.Logger.Warn("manifest watcher error", "manifest", s.opts.Name, "path", s.path, "err", err)
 			// Events may have been lost (queue overflow): reload to be sure.
 			timer.Reset(s.opts.Debounce)
+		case <-poll:
+			if !watching {
+				if err := w.Add(dir); err == nil {
+					watching = true
+					timer.Reset(s.opts.Debounce)
+				}
+			}
+			if s.changedSinceLoad() {
+				timer.Reset(s.opts.Debounce)
+			}
 		case <-timer.C:
 			_ = s.Reload()
 		}
 	}
+}
+
+// changedSinceLoad reports whether the file differs (another inode, size or modification time) from the one the
+// last load attempt read.
+func (s *ManifestStore) changedSinceLoad() bool {
+	fi, err := os.Stat(s.path)
+	if err != nil {
+		return false // missing: keep the last good snapshot; a new file is noticed when it appears
+	}
+	last := s.stamp.Load()
+	return last == nil || !os.SameFile(*last, fi) || (*last).Size() != fi.Size() || !(*last).ModTime().Equal(fi.ModTime())
 }
 
 // Reload reads the file now. On success it swaps the snapshot; on failure it keeps the last good one, records and
@@ -151,6 +193,9 @@ func (s *ManifestStore) Reload() error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
 	start := time.Now()
+	if fi, err := os.Stat(s.path); err == nil {
+		s.stamp.Store(&fi)
+	}
 	m, err := LoadManifestFile(s.path)
 	if err != nil {
 		s.lastErr.Store(&err)

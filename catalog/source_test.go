@@ -38,7 +38,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 func startStore(t *testing.T, source string) (*ManifestStore, error) {
 	t.Helper()
-	s, err := NewManifestStore(source, StoreOptions{Debounce: 20 * time.Millisecond, Logger: quietLogger()})
+	s, err := NewManifestStore(source, StoreOptions{Debounce: 20 * time.Millisecond, PollInterval: 30 * time.Millisecond,
+		Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,4 +161,33 @@ func TestStoreSources(t *testing.T) {
 		t.Errorf("Start on a missing directory: %v", err)
 	}
 	s.Wait()
+}
+
+// `dbt clean` deletes target/ (and the directory watch with it); `dbt compile` recreates it. The store notices the new
+// manifest through its stat poll and watches the new directory.
+func TestStoreSurvivesDirectoryRecreation(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "target")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "manifest.json")
+	copyFixture(t, "testdata/manifest_v9.json", path)
+	s, err := startStore(t, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	copyFixture(t, "testdata/manifest_v10.json", path)
+	waitFor(t, "load after the directory came back", func() bool { return s.Current().Metadata().InvocationID == "inv-v10" })
+	copyFixture(t, "testdata/manifest_v11.json", path+".tmp")
+	if err := os.Rename(path+".tmp", path); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "load through the new watch", func() bool { return s.Current().Metadata().InvocationID == "inv-v11" })
 }
