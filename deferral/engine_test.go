@@ -76,7 +76,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		DevSchema:      "dbt_fabio",
 		Mode:           o.mode,
 		CatalogDSN:     o.catalogDSN,
-		CatalogTimeout: 500 * time.Millisecond,
+		CatalogTimeout: 10 * time.Second, // generous: the machine is shared; an unreachable catalog fails fast anyway
 		OnCatalogError: o.onCatalogError,
 		Notices:        o.notices,
 		Logger:         log,

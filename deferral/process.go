@@ -357,15 +357,17 @@ func (s *session) trackDDL(an *rewrite.Analysis, ts *targetState, scope catalog.
 		var prevRel catalog.Relation
 		for i, ref := range writes {
 			rel, ok := resolveRel(ref, scope)
+			// Kept past this statement: never alias the proxy's read buffer.
+			rel = catalog.Relation{Database: strings.Clone(rel.Database), Schema: strings.Clone(rel.Schema), Identifier: strings.Clone(rel.Identifier)}
 			if len(ref.Normalized) == 1 && i > 0 && prevRel.Schema != "" {
 				// ALTER … RENAME TO new: the new name lives in the old one's schema.
-				rel = catalog.Relation{Database: prevRel.Database, Schema: prevRel.Schema, Identifier: ref.Normalized[0]}
+				rel = catalog.Relation{Database: prevRel.Database, Schema: prevRel.Schema, Identifier: strings.Clone(ref.Normalized[0])}
 				ok = true
 			} else if len(ref.Normalized) == 1 && strings.HasPrefix(kind, "CREATE") {
 				if s.temps == nil {
 					s.temps = map[string]struct{}{}
 				}
-				s.temps[ref.Normalized[0]] = struct{}{}
+				s.temps[strings.Clone(ref.Normalized[0])] = struct{}{}
 			}
 			if !ok {
 				continue

@@ -1,6 +1,7 @@
 package deferral
 
 import (
+	"strings"
 	"sync"
 	"time"
 )
@@ -51,13 +52,16 @@ func (s *selection) see(inv, nodeID string) {
 	defer s.mu.Unlock()
 	iv := s.invocations[inv]
 	if iv == nil {
+		inv = strings.Clone(inv) // the comment may share memory with the proxy's read buffer
 		if len(s.invocations) >= maxInvocations {
 			s.evictLocked(now)
 		}
 		iv = &invocation{nodes: map[string]struct{}{}}
 		s.invocations[inv] = iv
 	}
-	iv.nodes[nodeID] = struct{}{}
+	if _, ok := iv.nodes[nodeID]; !ok {
+		iv.nodes[strings.Clone(nodeID)] = struct{}{}
+	}
 	iv.lastSeen = now
 }
 

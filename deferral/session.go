@@ -37,8 +37,16 @@ type session struct {
 	txStatus     byte
 	beginSeen    bool
 	rollbackSeen bool
-	// searchPath is the raw search_path (as set), startPath the one from the startup packet (RESET returns to it).
+	// searchPath is the raw search_path (as set), startPath the one from the startup packet (RESET returns to it),
+	// scope what unqualified names resolve in; pathVersion counts changes (for pathFilter).
 	searchPath, startPath []string
+	scope                 catalog.Scope
+	pathVersion           int
+	// pathFilter matches the identifiers unqualified names could use when the search_path reaches a schema that
+	// matters; built for pathFilterTS at pathFilterVersion.
+	pathFilter        *rewrite.Prefilter
+	pathFilterTS      *targetState
+	pathFilterVersion int
 	// Dev catalog overlay of the open transaction: relations this session created (true) or dropped (false), and
 	// the schemas its DDL touched (invalidated in the shared dev catalog when the transaction ends).
 	overlay    map[catalog.Relation]bool
@@ -75,7 +83,7 @@ func newSession(e *Engine, info proxy.SessionInfo) *session {
 	if v, ok := set["search_path"]; ok {
 		s.startPath = parseSearchPathList(v)
 	}
-	s.searchPath = s.startPath
+	s.setSearchPathLocked(s.startPath)
 	if v, ok := set[modeGUC]; ok {
 		if m, err := parseMode(v); err == nil {
 			s.mode = m
@@ -159,23 +167,30 @@ func (s *session) inTxLocked() bool {
 	return s.txStatus == 'T' || s.txStatus == 'E' || s.beginSeen
 }
 
-// Statement implements proxy.SessionHook.
+// Statement implements proxy.SessionHook. The hot path (a statement naming no schema that matters) costs a
+// first-word check, a prefilter pass and no allocation.
 func (s *session) Statement(ctx context.Context, kind proxy.StatementKind, sql string) proxy.StatementResult {
 	e := s.e
 	e.statements.Add(1)
 	var notices []*pgproto3.NoticeResponse
 
-	s.trackTransaction(sql)
-	if mentionsDeferproxy(sql) {
-		out, res, done := s.control(sql)
-		if done {
-			return res
+	// Session control and search_path are SET/RESET/SHOW statements: look for them only when the text starts with
+	// one of those words or holds several statements.
+	w := firstWord(sql)
+	multi := strings.IndexByte(sql, ';') >= 0
+	s.trackTransaction(w, sql)
+	if multi || isSettingVerb(w) {
+		if mentionsDeferproxy(sql) {
+			out, res, done := s.control(sql)
+			if done {
+				return res
+			}
+			sql = out
+			notices = append(notices, res.Notices...)
 		}
-		sql = out
-		notices = append(notices, res.Notices...)
-	}
-	if mentionsSearchPath(sql) {
-		s.trackSearchPath(sql)
+		if mentionsSearchPath(sql) {
+			s.trackSearchPath(sql)
+		}
 	}
 
 	prod := e.prod.Current()
@@ -193,22 +208,24 @@ func (s *session) Statement(ctx context.Context, kind proxy.StatementKind, sql s
 	}
 	ts := e.target(prod, s.target)
 	s.mu.Lock()
-	scope := s.scopeLocked()
+	scope := s.scope
+	pathFilter := s.pathFilterLocked(ts)
 	s.mu.Unlock()
-	if !ts.filter.match(sql) && !pathRelevant(ts, scope) {
+	if !ts.filter.match(sql) && (pathFilter == nil || !pathFilter.Match(sql)) {
 		return proxy.StatementResult{SQL: sql, Notices: notices}
 	}
 	return s.process(ctx, sql, prod, ts, scope, notices)
 }
 
+func isSettingVerb(w string) bool {
+	return strings.EqualFold(w, "set") || strings.EqualFold(w, "reset") || strings.EqualFold(w, "show")
+}
+
 // trackTransaction notes BEGIN and ROLLBACK sent ahead of the next ReadyForQuery (pipelines, multi-statement
 // strings), so SET deferproxy.mode knows whether it runs in a transaction and whether that transaction was undone.
-func (s *session) trackTransaction(sql string) {
-	w := firstWord(sql)
-	if w == "" {
-		return
-	}
+func (s *session) trackTransaction(w, sql string) {
 	switch {
+	case w == "":
 	case strings.EqualFold(w, "begin"), strings.EqualFold(w, "start"):
 		s.mu.Lock()
 		s.beginSeen = true
@@ -221,6 +238,43 @@ func (s *session) trackTransaction(sql string) {
 		s.rollbackSeen = true
 		s.mu.Unlock()
 	}
+}
+
+// pathFilterLocked returns, when the session's search_path reaches a schema that matters, a prefilter over the
+// names an unqualified reference could use there (the schema-name prefilter cannot see those); nil otherwise.
+func (s *session) pathFilterLocked(ts *targetState) *rewrite.Prefilter {
+	if s.pathFilterTS == ts && s.pathFilterVersion == s.pathVersion {
+		return s.pathFilter
+	}
+	s.pathFilterTS, s.pathFilterVersion, s.pathFilter = ts, s.pathVersion, nil
+	relevant := false
+	for _, p := range s.scope.SearchPath {
+		if ts.filter.has(p) {
+			relevant = true
+			break
+		}
+	}
+	if !relevant {
+		return nil
+	}
+	seen := map[string]bool{}
+	var names []string
+	ts.prod.Nodes(func(n *catalog.Node) bool {
+		if !ts.prod.Deferrable(n) {
+			return true
+		}
+		if rel, ok := ts.devmap.DevRelation(n.UniqueID); ok && !seen[rel.Identifier] {
+			seen[rel.Identifier] = true
+			names = append(names, rel.Identifier)
+		}
+		if id := n.Relation.Identifier; id != "" && !seen[id] {
+			seen[id] = true
+			names = append(names, id)
+		}
+		return true
+	})
+	s.pathFilter = rewrite.NewPrefilter(names)
+	return s.pathFilter
 }
 
 // firstWord returns the first keyword of sql after whitespace and comments (ASCII letters only).
@@ -251,20 +305,11 @@ func firstWord(sql string) string {
 	return ""
 }
 
-// scopeLocked is where unqualified names resolve now.
-func (s *session) scopeLocked() catalog.Scope {
-	return catalog.Scope{Database: s.info.Database, SearchPath: expandSearchPath(s.searchPath, s.info.User)}
-}
-
-// pathRelevant reports whether an unqualified name can resolve into a schema the engine cares about; then the
-// schema-name prefilter cannot rule a statement out.
-func pathRelevant(ts *targetState, scope catalog.Scope) bool {
-	for _, p := range scope.SearchPath {
-		if ts.filter.has(p) {
-			return true
-		}
-	}
-	return false
+// setSearchPathLocked records a new search_path and the scope it gives.
+func (s *session) setSearchPathLocked(path []string) {
+	s.searchPath = path
+	s.scope = catalog.Scope{Database: s.info.Database, SearchPath: expandSearchPath(path, s.info.User)}
+	s.pathVersion++
 }
 
 func (s *session) trackSearchPath(sql string) {
@@ -275,9 +320,9 @@ func (s *session) trackSearchPath(sql string) {
 	s.mu.Lock()
 	for _, c := range changes {
 		if c.reset {
-			s.searchPath = s.startPath
+			s.setSearchPathLocked(s.startPath)
 		} else {
-			s.searchPath = c.path
+			s.setSearchPathLocked(c.path)
 		}
 	}
 	s.mu.Unlock()
@@ -427,4 +472,3 @@ func (o overlayExistence) Exists(ctx context.Context, rel catalog.Relation) (boo
 }
 
 var _ = errors.New
-var _ rewrite.Role
