@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/binary"
 	"fmt"
 )
@@ -56,7 +57,10 @@ func (ss *session) relayAuth(cr, ur *msgReader) error {
 				out = append(out, msg...)
 				continue
 			case authSASL:
-				out = append(out, stripChannelBinding(msg)...)
+				if !ss.sameCertificate() {
+					msg = stripChannelBinding(msg)
+				}
+				out = append(out, msg...)
 			default: // cleartext, md5, SASL continue, GSS/SSPI: the client answers
 				out = append(out, msg...)
 			}
@@ -102,9 +106,27 @@ func (ss *session) relayAuth(cr, ur *msgReader) error {
 	}
 }
 
+// sameCertificate reports whether the client's TLS connection ended at the proxy with the very certificate the upstream
+// presented to the proxy. Channel binding (tls-server-end-point) hashes the server certificate, so then it works
+// through the proxy and SCRAM-SHA-256-PLUS may stay on offer.
+func (ss *session) sameCertificate() bool {
+	ct, ok := ss.client.(*tls.Conn)
+	if !ok || ss.s.tls == nil || len(ss.s.tls.Certificates) != 1 || len(ss.s.tls.Certificates[0].Certificate) == 0 {
+		return false
+	}
+	ut, ok := ss.up.(*tls.Conn)
+	if !ok || !ct.ConnectionState().HandshakeComplete {
+		return false
+	}
+	peer := ut.ConnectionState().PeerCertificates
+	return len(peer) > 0 && bytes.Equal(peer[0].Raw, ss.s.tls.Certificates[0].Certificate[0])
+}
+
 // stripChannelBinding removes SCRAM-SHA-256-PLUS from an AuthenticationSASL message: channel binding ties the SCRAM
 // exchange to one TLS connection, and the client's TLS connection ends at the proxy, so a client that chose PLUS would
-// always fail. The message is returned unchanged when it offers no PLUS mechanism.
+// always fail — unless the proxy presents the upstream's own certificate (sameCertificate). A client on TLS that sees
+// no PLUS sends the "y" flag, which a TLS upstream rejects ("SCRAM channel binding negotiation error"): such clients
+// need channel_binding=disable, or the proxy must present the upstream's certificate. The message is returned unchanged when it offers no PLUS mechanism.
 func stripChannelBinding(msg []byte) []byte {
 	if !bytes.Contains(msg, []byte("-PLUS\x00")) {
 		return msg

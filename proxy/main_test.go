@@ -116,3 +116,16 @@ func ctxT(t testing.TB) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// pgxConnect connects and closes, returning the connect error.
+func pgxConnect(url string) (*pgx.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, url)
+	if err == nil {
+		c.Close(ctx)
+	}
+	return c, err
+}
+
+func errorAs(err error, target any) bool { return errors.As(err, target) }
