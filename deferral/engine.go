@@ -137,12 +137,16 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 
 	wctx, cancel := context.WithCancel(ctx)
 	e.cancel = cancel
-	// The production manifest must load once at start: a proxy that cannot defer anything should say so now.
-	// A watcher keeps running after a failed start only for the dev manifest, which dbt writes later.
+	// A production manifest that does not load yet (missing, truncated) is not fatal: the store keeps watching, and
+	// until a good one loads every session is told once that statements pass unchanged (SPEC §6). A watcher that
+	// cannot be set up at all (no such directory) is a configuration error.
 	if err := e.prod.Start(wctx); err != nil {
-		cancel()
-		e.closeCatalog()
-		return nil, fmt.Errorf("defer engine: %w", err)
+		if e.prod.LastError() == nil {
+			cancel()
+			e.closeCatalog()
+			return nil, fmt.Errorf("defer engine: %w", err)
+		}
+		e.log.Warn("production manifest not loaded; forwarding statements unchanged until it loads", "source", cfg.Manifest, "err", err)
 	}
 	if e.dev != nil {
 		if err := e.dev.Start(wctx); err != nil {

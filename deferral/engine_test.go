@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -516,5 +517,48 @@ func TestSearchPath(t *testing.T) {
 	c2 := e.connect(t, map[string]string{"search_path": "dbt_fabio"})
 	if got := queryString(t, c2, "select src from stg_orders"); got != "prod" {
 		t.Fatalf("startup search_path: %q", got)
+	}
+}
+
+func TestNoManifestYetForwardsUnchanged(t *testing.T) {
+	c := pgtest.Shared(t)
+	db := c.NewDatabase(t)
+	c.Exec(t, db, setupSQL)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "manifest.json")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	eng, err := deferral.New(ctx, deferral.Config{
+		Manifest: path, DevSchema: "dbt_fabio", CatalogDSN: c.URL(pgtest.SuperUser, "", db),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatalf("a manifest that is not there yet must not stop the engine: %v", err)
+	}
+	defer eng.Close()
+	s := eng.OpenSession(ctx, proxy.SessionInfo{ID: 7, User: "postgres", Database: db, Params: map[string]string{}})
+	defer s.Close()
+	sql := "select src from dbt_fabio.stg_orders"
+	res := s.Statement(ctx, proxy.SimpleQuery, sql)
+	if res.SQL != sql || len(res.Notices) != 1 || !strings.Contains(res.Notices[0].Message, "no production manifest") {
+		t.Fatalf("before load: %+v", res)
+	}
+	if res := s.Statement(ctx, proxy.SimpleQuery, sql); len(res.Notices) != 0 {
+		t.Fatalf("told twice: %+v", res.Notices)
+	}
+	if eng.Status().Production != nil {
+		t.Fatal("status claims a production run")
+	}
+	// The manifest appears (written then renamed, as dbt does): the watcher loads it and deferral starts.
+	tmp := writeManifest(t, db, time.Now())
+	b, _ := os.ReadFile(tmp)
+	os.WriteFile(path+".tmp", b, 0o644)
+	os.Rename(path+".tmp", path)
+	deadline := time.Now().Add(30 * time.Second)
+	for eng.Status().Production == nil && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if res := s.Statement(ctx, proxy.SimpleQuery, sql); res.SQL != "select src from analytics.stg_orders" {
+		t.Fatalf("after load: %q", res.SQL)
 	}
 }

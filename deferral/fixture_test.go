@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-func writeManifest(t *testing.T, db string, generated time.Time) string {
+func writeManifest(t testing.TB, db string, generated time.Time) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "prod_manifest.json.tmpl"))
 	if err != nil {
