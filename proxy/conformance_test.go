@@ -32,6 +32,9 @@
 // {"Function":OID,"Args":["text arg",…]} with text-format arguments and result. $repeat(C,N) in a send line expands
 // to N copies of the character C (for large messages).
 //
+// cancel sends a CancelRequest with the current connection's BackendKeyData on a new connection (through the proxy,
+// the proxy's key must reach the right upstream backend).
+//
 // until reads backend messages until it has seen the listed message types in order, and records them all (except
 // types named in ignore=). A closed connection is recorded as the line EOF; "until EOF" waits for it.
 //
@@ -156,12 +159,12 @@ func parseScript(path string) (*script, error) {
 	for _, b := range s.blocks {
 		switch strings.Fields(b.cmd)[0] {
 		case "connect", "until":
-		case "send":
+		case "send", "cancel":
 			if b.hasOut {
-				return nil, fmt.Errorf("%s:%d: send has no output section", path, b.line)
+				return nil, fmt.Errorf("%s:%d: %s has no output section", path, b.line, b.cmd)
 			}
 		default:
-			return nil, fmt.Errorf("%s:%d: unknown command %q (want connect, send or until)", path, b.line, b.cmd)
+			return nil, fmt.Errorf("%s:%d: unknown command %q (want connect, send, cancel or until)", path, b.line, b.cmd)
 		}
 	}
 	return s, nil
@@ -225,8 +228,10 @@ type runResult [][]string
 
 // scriptConn is one frontend connection of a script run.
 type scriptConn struct {
-	conn net.Conn
-	fe   *pgproto3.Frontend
+	conn   net.Conn
+	fe     *pgproto3.Frontend
+	pid    uint32 // from BackendKeyData, for cancel
+	secret []byte
 }
 
 func (c *scriptConn) close() {
@@ -274,6 +279,13 @@ func runScript(t *testing.T, s *script, tg scriptTarget) (runResult, error) {
 			_ = cur.conn.SetWriteDeadline(time.Now().Add(blockTimeout))
 			if err := cur.fe.Flush(); err != nil {
 				return res, fmt.Errorf("line %d: send: %w", b.line, err)
+			}
+		case "cancel":
+			if cur == nil || cur.secret == nil {
+				return res, fmt.Errorf("line %d: cancel without a connection that got BackendKeyData", b.line)
+			}
+			if err := sendCancel(tg, cur); err != nil {
+				return res, fmt.Errorf("line %d: %w", b.line, err)
 			}
 		case "until":
 			if cur == nil || cur.fe == nil {
@@ -465,6 +477,9 @@ func scriptConnect(tg scriptTarget, args []string) (*scriptConn, []string, error
 				return nil, out, err
 			}
 			sc.fe.Send(&pgproto3.SASLResponse{Data: final})
+		case *pgproto3.BackendKeyData:
+			sc.pid, sc.secret = m.ProcessID, append([]byte(nil), m.SecretKey...)
+			continue
 		case *pgproto3.ReadyForQuery, *pgproto3.ErrorResponse:
 			_ = conn.SetDeadline(time.Time{})
 			return sc, out, nil
@@ -476,6 +491,28 @@ func scriptConnect(tg scriptTarget, args []string) (*scriptConn, []string, error
 			return nil, out, fmt.Errorf("send auth response: %w", err)
 		}
 	}
+}
+
+// sendCancel sends a CancelRequest for c's backend on a new connection, as libpq's PQcancel does, and waits for the
+// server to close that connection (by then the cancel has been delivered).
+func sendCancel(tg scriptTarget, c *scriptConn) error {
+	conn, err := net.DialTimeout("tcp", tg.addr, 10*time.Second)
+	if err != nil {
+		return fmt.Errorf("dial for cancel: %w", err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(blockTimeout))
+	req, err := (&pgproto3.CancelRequest{ProcessID: c.pid, SecretKey: c.secret}).Encode(nil)
+	if err != nil {
+		return err
+	}
+	if _, err := conn.Write(req); err != nil {
+		return fmt.Errorf("send CancelRequest: %w", err)
+	}
+	if _, err := io.Copy(io.Discard, conn); err != nil {
+		return fmt.Errorf("wait for the cancel connection to close: %w", err)
+	}
+	return nil
 }
 
 func oneByteAnswer(conn net.Conn, req []byte) (byte, error) {

@@ -21,7 +21,9 @@ import (
 
 type noopHook struct{}
 
-func (noopHook) OpenSession(context.Context, proxy.SessionInfo) proxy.SessionHook { return noopSession{} }
+func (noopHook) OpenSession(context.Context, proxy.SessionInfo) proxy.SessionHook {
+	return noopSession{}
+}
 
 type noopSession struct{}
 
