@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -116,5 +118,37 @@ func TestDemoData(t *testing.T) {
 	dev, _ := demoData.ReadFile("demodata/dev.sql")
 	if got := regexp.MustCompile(`CREATE (TABLE|VIEW) dbt_demo\.(\w+)`).FindAllStringSubmatch(string(dev), -1); len(got) != 1 || got[0][2] != "stg_customers" {
 		t.Errorf("dev.sql creates %v, want only dbt_demo.stg_customers", got)
+	}
+}
+
+// TestDemoFallsBackToPassThrough: when the engine cannot start, the demo still serves, as a pass-through, and says why.
+func TestDemoFallsBackToPassThrough(t *testing.T) {
+	cluster := pgtest.Shared(t)
+	o := demoOptions{listen: "127.0.0.1:0", admin: "127.0.0.1:0", listenSet: true, logLevel: "warn", shutdownTimeout: time.Second}
+	cfg := demoConfig(cluster, filepath.Join(t.TempDir(), "missing", "manifest.json"), o)
+	var said strings.Builder
+	inst, err := startDemoProxy(context.Background(), cfg, &o, newTestLogger(t), func(f string, a ...any) { fmt.Fprintf(&said, f, a...) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.shutdown(time.Second)
+	if inst.engine != nil || !strings.Contains(o.passThroughReason, "defer engine") {
+		t.Fatalf("engine %v, reason %q: want pass-through with the engine's error", inst.engine, o.passThroughReason)
+	}
+	var out strings.Builder
+	// The demo tables are not in this database: the proxy forwards the statement unchanged and PostgreSQL answers
+	// 42P01 — a server error, proof the session went through a pass-through proxy.
+	if err := runDemoScript(context.Background(), "postgres://postgres@"+inst.proxyAddr()+"/postgres?sslmode=disable", &out); err != nil {
+		t.Fatalf("script through the pass-through proxy: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), `ERROR 42P01: relation "dbt_demo.orders" does not exist`) || strings.Contains(out.String(), "NOTICE") {
+		t.Fatalf("pass-through script output:\n%s", out.String())
+	}
+	var st strings.Builder
+	if err := showStatus(context.Background(), inst.adminAddr(), &st); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(st.String(), "pass-through: no production manifest configured") {
+		t.Fatalf("status does not say pass-through:\n%s", st.String())
 	}
 }
