@@ -26,6 +26,9 @@ type level struct {
 	using bool
 	// paren: opened by '(' (not '[' or '{').
 	paren bool
+	// setList: in the SET list of an UPDATE (or MERGE's UPDATE SET, ON CONFLICT DO UPDATE SET), where the name
+	// after SET or ',' is an assignment target, not a column reference.
+	setList bool
 }
 
 // expectation is what the next name token means.
@@ -45,13 +48,19 @@ type namePart struct {
 
 // name is a dotted name as found in the text.
 type name struct {
-	parts [3]namePart
+	parts [4]namePart
 	n     int
-	// unsure: more than three parts, whitespace or a comment around a dot, or a dot not followed by a part.
+	// unsure: more than four parts, whitespace or a comment around a dot, or a dot followed by neither a part nor
+	// '*'. Such a name is never reported.
 	unsure bool
+	// star: the name ends in .* (s.t.* in a select list).
+	star bool
 	// call: the name is followed by '(' (a function call, a table function, IDENTIFIER(…), TABLE(…)).
 	call bool
 }
+
+// relation reports whether the name can be a relation name: one to three parts, nothing doubtful.
+func (n *name) relation() bool { return !n.unsure && !n.star && n.n <= 3 }
 
 func (n *name) start() int { return n.parts[0].start }
 func (n *name) end() int   { return n.parts[n.n-1].end }
@@ -66,6 +75,7 @@ type lexer struct {
 
 	stmts []Statement
 	refs  []Reference
+	quals []Reference // column qualifiers (Statement.Qualifiers)
 	// strs and flags are arenas the references' Parts, Normalized and Quoted slices are cut from.
 	strs  []string
 	flags []bool
@@ -73,6 +83,7 @@ type lexer struct {
 	// Statement state.
 	stmtStart int // byte offset where the current statement began
 	refStart  int // index in refs of the current statement's first reference
+	qualStart int // index in quals of the current statement's first qualifier
 	hasTokens bool
 	kind      string
 	ddl       bool
@@ -88,8 +99,10 @@ type lexer struct {
 	// canStart: the next token may begin a (nested) statement: the start of the text, after '(', after the CTE list,
 	// after DO [INSTEAD|ALSO] in a rule, after EXPLAIN's options, after PREPARE … AS.
 	canStart bool
-	// prev and prev2 are the keywords of the two tokens before the current one (cur), kwNone for non-keywords.
+	// prev and prev2 are the keywords of the two tokens before the current one (cur), kwNone for non-keywords;
+	// prevTok is the token before the current one.
 	prev, prev2, cur kw
+	prevTok          token
 }
 
 // LexAnalyze analyses sql with the dialect-tolerant lexer: one Statement per ';'-separated statement, each with
@@ -103,6 +116,19 @@ func lexAnalyze(sql string, d Dialect, unqualifiedReads bool) *Analysis {
 	l := lexer{s: scanner{src: sql, dialect: d}, dialect: d, unqualifiedReads: unqualifiedReads}
 	l.run()
 	return &Analysis{Statements: l.stmts}
+}
+
+// inQuery reports whether a query (SELECT, UPDATE) stands at the current level or around it.
+func (l *lexer) inQuery() bool {
+	if l.over > 0 {
+		return false
+	}
+	for i := l.depth; i >= 0; i-- {
+		if l.levels[i].query {
+			return true
+		}
+	}
+	return false
 }
 
 func (l *lexer) top() *level {
@@ -187,12 +213,15 @@ func (l *lexer) run() {
 		l.hasTokens = true
 		l.token(t, first)
 		l.prev2, l.prev = l.prev, l.cur
+		l.prevTok = t
 	}
 }
 
 func (l *lexer) beginStatement(at int) {
 	l.stmtStart = at
 	l.refStart = len(l.refs)
+	l.qualStart = len(l.quals)
+	l.prevTok = token{}
 	l.hasTokens = false
 	l.kind = ""
 	l.ddl, l.catalog, l.sawSelect = false, false, false
@@ -219,8 +248,13 @@ func (l *lexer) endStatement(at int) {
 	if len(refs) == 0 {
 		refs = nil
 	}
+	quals := l.quals[l.qualStart:len(l.quals):len(l.quals)]
+	if len(quals) == 0 {
+		quals = nil
+	}
 	l.stmts = append(l.stmts, Statement{
 		Start: l.stmtStart, End: at, Kind: kind, CatalogQuery: l.catalog, DDL: l.ddl, References: refs,
+		Qualifiers: quals,
 	})
 }
 
@@ -251,6 +285,10 @@ func (l *lexer) token(t token, first bool) {
 				return
 			}
 		}
+		if t.end < len(l.s.src) && l.s.src[t.end] == '.' {
+			l.columnRef(t)
+			return
+		}
 		if canStart && l.statement(k, first) {
 			return
 		}
@@ -258,6 +296,43 @@ func (l *lexer) token(t token, first bool) {
 	default:
 		l.expect = expNone
 	}
+}
+
+// columnRef reads a dotted name in an expression. A column reference whose relation part is schema-qualified
+// (s.t.col, db.s.t.col, s.t.*, db.s.t.*) is recorded as a qualifier (Statement.Qualifiers), so that a rewrite
+// that defers s.t can rename the qualifier with it. A name right after '.', ':' or '::' (a field or a path, a type)
+// or after AS (a type in CAST) is left alone, as is a function call.
+func (l *lexer) columnRef(t token) {
+	after := l.prevTok
+	n, _ := l.name(t, kwNone)
+	if n.unsure || n.call || l.prev == kwAs {
+		return
+	}
+	if after.kind == tkPunct && l.s.src[after.start] == '.' {
+		return
+	}
+	if after.kind == tkOp || after.kind == tkParam {
+		switch l.s.src[after.end-1] {
+		case ':', '%':
+			return
+		}
+	}
+	if !l.inQuery() || l.s.pos < len(l.s.src) && l.s.src[l.s.pos] == '%' { // %TYPE, %ROWTYPE
+		return
+	}
+	if l.over == 0 && l.top().setList && (l.prev == kwSet || after.kind == tkPunct && l.s.src[after.start] == ',') {
+		return
+	}
+	m := n.n - 1
+	if n.star {
+		m = n.n
+	}
+	if m < 2 || m > 3 {
+		return
+	}
+	q := n
+	q.n, q.star = m, false
+	l.quals = l.appendRef(l.quals, &q, Read)
 }
 
 func (l *lexer) punct(t token) {
@@ -314,6 +389,7 @@ func (l *lexer) keyword(t token, k kw) {
 			l.setKind("VALUES")
 		}
 	case kwFrom:
+		c.setList = false
 		if l.prev == kwDistinct && (l.prev2 == kwIs || l.prev2 == kwNot) {
 			return // IS [NOT] DISTINCT FROM
 		}
@@ -337,6 +413,7 @@ func (l *lexer) keyword(t token, k kw) {
 		if k != kwOn {
 			c.fromList = false
 		}
+		c.setList = k == kwSet
 		l.clause(k)
 	case kwInto:
 		c.fromList = false
@@ -846,7 +923,11 @@ func (l *lexer) name(t token, k kw) (n name, ok bool) {
 		dotGap := l.s.gap
 		p := l.s.next()
 		if p.kind != tkWord && p.kind != tkQuoted {
-			// a.* or a.(…) or a dangling dot: not a relation name; give the token back for the main loop.
+			if p.kind == tkOp && p.end == p.start+1 && l.s.src[p.start] == '*' && !dotGap && !l.s.gap {
+				n.star = true // s.t.*: consumed
+				return n, true
+			}
+			// a.(…) or a dangling dot: give the tokens back for the main loop.
 			l.s.pos, l.s.gap = pos, gap
 			n.unsure = true
 			return n, true
@@ -870,7 +951,7 @@ func (l *lexer) name(t token, k kw) (n name, ok bool) {
 
 // place records a name found where expectation exp said a relation stands, if it is certain enough.
 func (l *lexer) place(n *name, exp expectation) {
-	if n.unsure {
+	if !n.relation() {
 		return
 	}
 	if exp == expRead {
@@ -934,14 +1015,21 @@ func equalFoldASCII(a, b string) bool {
 	return true
 }
 
-// addRef appends a Reference for n, cutting its slices from the arenas.
+// addRef appends a Reference for n to the statement's references.
 func (l *lexer) addRef(n *name, role Role) {
-	if l.atomic > 0 {
-		return // a SQL-standard function body runs later, like a $$ body: left alone
-	}
 	if l.refs == nil {
-		// Sized for a typical dbt statement (a few 3-part names); append grows them for more.
-		l.refs = make([]Reference, 0, 4)
+		l.refs = make([]Reference, 0, 4) // a typical dbt statement names a few relations; append grows it
+	}
+	l.refs = l.appendRef(l.refs, n, role)
+}
+
+// appendRef appends a Reference for n to refs, cutting its slices from the arenas.
+func (l *lexer) appendRef(refs []Reference, n *name, role Role) []Reference {
+	if l.atomic > 0 {
+		return refs // a SQL-standard function body runs later, like a $$ body: left alone
+	}
+	if l.strs == nil {
+		// Sized for a few 3-part names; append grows them for more.
 		l.strs = make([]string, 0, 24)
 		l.flags = make([]bool, 0, 12)
 	}
@@ -962,7 +1050,7 @@ func (l *lexer) addRef(n *name, role Role) {
 		}
 		l.strs = append(l.strs, v)
 	}
-	l.refs = append(l.refs, Reference{
+	return append(refs, Reference{
 		Parts:      l.strs[si : si+n.n : si+n.n],
 		Quoted:     l.flags[fi : fi+n.n : fi+n.n],
 		Normalized: l.strs[si+n.n : si+2*n.n : si+2*n.n],

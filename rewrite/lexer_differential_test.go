@@ -151,20 +151,6 @@ type pgRef struct {
 	names      []string // the parser's (folded) name parts
 }
 
-// pgRefs returns the relation references the parser-based path (Analyze) finds in one statement text, and false
-// when pg_query cannot parse it.
-func pgRefs(sql string) ([]Reference, bool) {
-	a, err := Analyze(sql)
-	if err != nil || !a.Parsed || len(a.Statements) == 0 {
-		return nil, false
-	}
-	var out []Reference
-	for _, st := range a.Statements {
-		out = append(out, st.References...)
-	}
-	return out, true
-}
-
 // rangeVarRefs walks the parse tree for RangeVars and finds each name's end with pg_query's own scanner.
 func rangeVarRefs(sql string, tree *pg_query.ParseResult) []pgRef {
 	var rvs []*pg_query.RangeVar
@@ -230,15 +216,17 @@ type diffStats struct {
 	lexReads, pgQualified, agreed       int // qualified reads
 	lexAllReads, agreedAll              int // every read position, unqualified ones included (lexAnalyze's test mode)
 	lexWrites, agreedWrites             int
+	lexQuals, pgQuals, agreedQuals      int // column qualifiers
 	wrong                               []string
 }
 
 func (s *diffStats) String() string {
 	return fmt.Sprintf("%d texts, %d lexer statements, %d parsed by pg_query (%d not); qualified reads: lexer %d, "+
 		"Analyze %d, agreed %d; all read positions: lexer %d, agreed %d; "+
-		"write targets: lexer %d, agreed %d; Analyze references in all %d; wrong %d",
+		"write targets: lexer %d, agreed %d; column qualifiers: lexer %d, Analyze %d, agreed %d; "+
+		"Analyze references in all %d; wrong %d",
 		s.texts, s.statements, s.parsed, s.unparsed, s.lexReads, s.pgQualified, s.agreed, s.lexAllReads, s.agreedAll,
-		s.lexWrites, s.agreedWrites, s.pgAll, len(s.wrong))
+		s.lexWrites, s.agreedWrites, s.lexQuals, s.pgQuals, s.agreedQuals, s.pgAll, len(s.wrong))
 }
 
 // diffText compares the lexer with the parser on each statement of text: every reference LexAnalyze reports must
@@ -255,10 +243,14 @@ func diffText(t *testing.T, st *diffStats, name, text string) {
 	for si, ls := range a.Statements {
 		st.statements++
 		stmt := text[ls.Start:ls.End]
-		refs, ok := pgRefs(stmt)
-		if !ok {
+		pq, err := Analyze(stmt)
+		if err != nil || !pq.Parsed || len(pq.Statements) == 0 {
 			st.unparsed++
 			continue
+		}
+		var refs []Reference
+		for _, pst := range pq.Statements {
+			refs = append(refs, pst.References...)
 		}
 		st.parsed++
 		st.pgAll += len(refs)
@@ -294,6 +286,24 @@ func diffText(t *testing.T, st *diffStats, name, text string) {
 			} else {
 				st.agreedWrites++
 			}
+		}
+		qualByStart := map[int]Reference{}
+		for _, pst := range pq.Statements {
+			for _, q := range pst.Qualifiers {
+				qualByStart[q.Start] = q
+			}
+		}
+		st.pgQuals += len(qualByStart)
+		for _, q := range ls.Qualifiers {
+			st.lexQuals++
+			p, found := qualByStart[q.Start-ls.Start]
+			if !found || p.End != q.End-ls.Start || !equalStrings(p.Parts, q.Parts) || !equalStrings(p.Normalized, q.Normalized) ||
+				fmt.Sprint(p.Quoted) != fmt.Sprint(q.Quoted) {
+				st.wrong = append(st.wrong, fmt.Sprintf("%s stmt %d: lexer column qualifier %q at %d is not the parser's (%v %+v)\n%s",
+					name, si, text[q.Start:q.End], q.Start-ls.Start, found, p, clip(stmt)))
+				continue
+			}
+			st.agreedQuals++
 		}
 		var rvs []pgRef
 		if tree, err := pg_query.Parse(stmt); err == nil {

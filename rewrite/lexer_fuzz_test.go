@@ -41,12 +41,22 @@ func FuzzLexAnalyze(f *testing.F) {
 			return
 		}
 		byStart := map[int]Reference{}
+		qualByStart := map[int]Reference{}
 		for _, st := range pa.Statements {
 			for _, r := range st.References {
 				byStart[r.Start] = r
 			}
+			for _, q := range st.Qualifiers {
+				qualByStart[q.Start] = q
+			}
 		}
 		for _, st := range a.Statements {
+			for _, q := range st.Qualifiers {
+				p, ok := qualByStart[q.Start]
+				if !ok || p.End != q.End || !equalStrings(p.Parts, q.Parts) || !equalStrings(p.Normalized, q.Normalized) {
+					t.Fatalf("lexer qualifier %s is not the parser's (%v)\nSQL: %q", describeRef(sql, q), ok, sql)
+				}
+			}
 			for _, r := range st.References {
 				p, ok := byStart[r.Start]
 				if !ok || p.End != r.End || p.Role != r.Role || !equalStrings(p.Parts, r.Parts) ||

@@ -43,6 +43,9 @@ func describeAnalysis(sql string, a *Analysis) string {
 		for _, r := range st.References {
 			fmt.Fprintf(&b, "  %s\n", describeRef(sql, r))
 		}
+		for _, q := range st.Qualifiers {
+			fmt.Fprintf(&b, "  qualifier %s\n", describeRef(sql, q))
+		}
 	}
 	return b.String()
 }
@@ -273,6 +276,40 @@ func TestLexAnalyzeFlags(t *testing.T) {
 	}
 }
 
+func TestLexQualifiers(t *testing.T) {
+	tests := []struct {
+		sql   string
+		d     Dialect
+		quals []string
+	}{
+		{`select prod.s.a, prod.s.*, "Prod".s.b from prod.s where prod.s.c = 1 and s.d = 2`, Postgres,
+			[]string{`read prod.s => prod.s`, `read prod.s => prod.s`, `read "Prod".s => "Prod".s`, `read prod.s => prod.s`}},
+		{`select db.prod.s.a, db.prod.s.* from db.prod.s`, Postgres, []string{`read db.prod.s => db.prod.s`, `read db.prod.s => db.prod.s`}},
+		{`select DB.S.T.col from DB.S.T`, Snowflake, []string{`read DB.S.T => DB.S.T`}},
+		{`update dev.t set a = 1, b = prod.s.b from prod.s where dev.t.id = prod.s.id`, Postgres,
+			[]string{`read prod.s => prod.s`, `read dev.t => dev.t`, `read prod.s => prod.s`}},
+		{`insert into dev.t (a, q.c1.r) values (1, 2)`, Postgres, nil},                          // composite field targets
+		{`update dev.t set q.c1.r = 1`, Postgres, nil},                                          // an assignment target
+		{`select x::s.t.typ, cast(y as s.t.typ), s.f(1), db.s.f(2) from prod.s`, Postgres, nil}, // types and functions
+		{`select src:a.b.c, src:"a".b.c from db.s.t`, Snowflake, nil},                           // semi-structured paths
+		{`set custom.my.qualified.guc = 'foo'`, Postgres, nil},
+		{`select (row).f.g from prod.s`, Postgres, nil},
+	}
+	for _, tc := range tests {
+		a := LexAnalyze(tc.sql, tc.d)
+		var got []string
+		for _, st := range a.Statements {
+			for _, q := range st.Qualifiers {
+				got = append(got, describeRef(tc.sql, q))
+			}
+		}
+		if strings.Join(got, "\n") != strings.Join(tc.quals, "\n") {
+			t.Errorf("qualifiers of\n%s\ngot:\n  %s\nwant:\n  %s", tc.sql, strings.Join(got, "\n  "), strings.Join(tc.quals, "\n  "))
+		}
+		checkLexInvariants(t, tc.sql, tc.d, a)
+	}
+}
+
 // checkLexInvariants checks what holds for every analysis: statements in order and in bounds, references inside
 // their statement, in text order, not overlapping, with consistent parts, and each span re-lexing to the same name.
 func checkLexInvariants(t testing.TB, sql string, d Dialect, a *Analysis) {
@@ -280,6 +317,14 @@ func checkLexInvariants(t testing.TB, sql string, d Dialect, a *Analysis) {
 	prevEnd := 0
 	last := -1
 	for si, st := range a.Statements {
+		lastQ := st.Start
+		for _, q := range st.Qualifiers {
+			if q.Start < lastQ || q.End > st.End || q.Start >= q.End || len(q.Parts) < 2 || len(q.Parts) > 3 ||
+				len(q.Normalized) != len(q.Parts) || len(q.Quoted) != len(q.Parts) || q.Role != Read || q.Statement != si {
+				t.Fatalf("qualifier %+v of statement %d [%d:%d] is malformed or out of order", q, si, st.Start, st.End)
+			}
+			lastQ = q.End
+		}
 		if st.Start < prevEnd || st.End < st.Start || st.End > len(sql) {
 			t.Fatalf("statement %d span [%d:%d] out of order or bounds (previous end %d, len %d)", si, st.Start, st.End, prevEnd, len(sql))
 		}
