@@ -122,7 +122,7 @@ func Start(ctx context.Context, opt Options) (*Cluster, error) {
 		gid, _ := strconv.Atoi(u.Gid)
 		c.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
 	}
-	c.dir, err = os.MkdirTemp("", "pgtest-")
+	c.dir, err = os.MkdirTemp(c.tempBase(), "pgtest-")
 	if err != nil {
 		return nil, fmt.Errorf("create cluster dir: %w", err)
 	}
@@ -172,6 +172,28 @@ func Start(ctx context.Context, opt Options) (*Cluster, error) {
 	}
 	ok = true
 	return c, nil
+}
+
+// tempBase is the directory to create the cluster in: os.TempDir(), unless the server's OS user could not reach it
+// (TMPDIR under /root, say), then /tmp.
+func (c *Cluster) tempBase() string {
+	base := os.TempDir()
+	if c.cred == nil {
+		return base
+	}
+	for d := base; ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil {
+			return "/tmp"
+		}
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		if fi.Mode().Perm()&0o001 == 0 && !(ok && st.Uid == c.cred.Uid) {
+			return "/tmp"
+		}
+		if d == filepath.Dir(d) {
+			return base
+		}
+	}
 }
 
 // command builds an exec.Cmd for a PostgreSQL program, run as the postgres OS user when we are root.
