@@ -170,7 +170,7 @@ func TestPgbenchThroughProxy(t *testing.T) {
 				}
 				stdout, stderr, err := runClient(t, ctx, env, pgbench, args...)
 				if err != nil {
-					t.Fatalf("pgbench %v: %v\n%s\n%s", args, err, stdout, stderr)
+					t.Fatalf("pgbench %v: %v\n%s\n%s%s", args, err, stdout, stderr, dumpGoroutinesOnTimeout(t, err))
 				}
 				m := pgbenchProcessed.FindStringSubmatch(stdout)
 				if m == nil {

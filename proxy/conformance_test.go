@@ -50,6 +50,7 @@ package proxy_test
 
 import (
 	"bufio"
+	"context"
 	"crypto/hmac"
 	"crypto/md5"
 	"crypto/pbkdf2"
@@ -70,6 +71,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -837,7 +839,7 @@ func TestConformance(t *testing.T) {
 				p.database = c.NewDatabase(t)
 				got, err := runScript(t, s, p)
 				if err != nil {
-					t.Errorf("through %s: %v", p.name, err)
+					t.Errorf("through %s: %v%s", p.name, err, dumpGoroutinesOnTimeout(t, err))
 					continue
 				}
 				if d := diffResults(s, direct, got); d != "" {
@@ -867,4 +869,23 @@ func proxyTargets(t *testing.T, c *pgtest.Cluster) []scriptTarget {
 		out = append(out, scriptTarget{name: u.name, addr: tp.addr, caFile: c.CAFile, clientTLS: true})
 	}
 	return out
+}
+
+// dumpGoroutinesOnTimeout writes every goroutine's stack (the proxy's included: it runs in this process) to a file
+// when err is a timeout, and returns a note naming it: a hung proxy session is then diagnosable from the test output.
+func dumpGoroutinesOnTimeout(t *testing.T, err error) string {
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		if !errors.Is(err, context.DeadlineExceeded) && !strings.Contains(err.Error(), "signal: killed") {
+			return ""
+		}
+	}
+	name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
+	f, ferr := os.CreateTemp("", "deferproxy-"+name+"-*.goroutines.txt")
+	if ferr != nil {
+		return ""
+	}
+	defer f.Close()
+	_ = pprof.Lookup("goroutine").WriteTo(f, 2)
+	return "\n(goroutine stacks of the test process, proxy included: " + f.Name() + ")"
 }
