@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# bench/defer_pgbench.sh — the defer engine under pgbench, in one run, alternating targets:
+#   direct     PostgreSQL itself
+#   bare       deferproxy serve without a manifest (pure pass-through: the wire proxy's own cost)
+#   defer      deferproxy serve with a production manifest, dev schema dbt_fabio (empty), the dev catalog on
+# and two custom scripts:
+#   deferred   SELECT abalance FROM dbt_fabio.accounts WHERE aid = :aid   — dbt_fabio.accounts does not exist in dev,
+#              so every statement is rewritten to analytics.accounts (through "defer"); direct and bare run the
+#              rewritten text (analytics.accounts), which is what the server executes in all three cases.
+#   plain      SELECT abalance FROM pgbench_accounts WHERE aid = :aid     — names no dev or production schema: the
+#              engine's prefilter says no, nothing is parsed.
+# Ratios: defer/direct and defer/bare, per script, mode (-M simple, -M extended) and client count.
+#
+#   bench/defer_pgbench.sh                       # 3 rounds x 10 s, clients 1 and 8
+#   DURATION=5 ROUNDS=1 CLIENTS=1 bench/defer_pgbench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-3}
+CLIENTS=${CLIENTS:-"1 8"}
+MODES=${MODES:-"simple extended"}
+SCALE=${SCALE:-1}
+NOTICES=${NOTICES:-first}   # the defer proxy's --notices (first: one NOTICE per rewritten statement)
+OUT=${OUT:-bench/results/defer-$(date -u +%Y%m%dT%H%M%SZ)}
+mkdir -p "$OUT"
+
+BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+go build -o bin/deferproxy ./cmd/deferproxy
+
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+PGPORT=$(freeport); BAREPORT=$(freeport); DEFPORT=$(freeport)
+WORK=$(mktemp -d /tmp/deferproxy-deferbench.XXXXXX)
+chmod 755 "$WORK"
+AS=()
+if [ "$(id -u)" = 0 ]; then chown postgres "$WORK"; AS=(runuser -u postgres --); fi
+
+cleanup() {
+  set +e
+  for p in ${BARE_PID:-} ${DEF_PID:-}; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+  "${AS[@]}" "$BIN/pg_ctl" -D "$WORK/data" -m immediate stop >/dev/null 2>&1
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+echo "# cluster: $BIN port $PGPORT, work dir $WORK" >&2
+"${AS[@]}" "$BIN/initdb" -D "$WORK/data" -U postgres -A trust -E UTF8 --no-sync >/dev/null
+cat >>"$WORK/data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $PGPORT
+unix_socket_directories = '$WORK'
+max_connections = 200
+shared_buffers = 128MB
+fsync = off
+synchronous_commit = off
+CONF
+"${AS[@]}" "$BIN/pg_ctl" -D "$WORK/data" -l "$WORK/pg.log" -w start >/dev/null
+PSQL=("$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PGPORT" -U postgres postgres)
+"$BIN/pgbench" -h 127.0.0.1 -p "$PGPORT" -U postgres -i -s "$SCALE" -q postgres >/dev/null 2>&1
+"${PSQL[@]}" -c "CREATE SCHEMA analytics; CREATE SCHEMA dbt_fabio;
+  CREATE TABLE analytics.accounts AS SELECT * FROM pgbench_accounts; ALTER TABLE analytics.accounts ADD PRIMARY KEY (aid);"
+"${PSQL[@]}" -c "VACUUM ANALYZE analytics.accounts"
+
+# A production manifest with one model, accounts, built in postgres.analytics.
+cat >"$WORK/manifest.json" <<JSON
+{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json", "dbt_version": "1.11.2",
+  "generated_at": "$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)", "invocation_id": "bench-0000", "project_name": "bench",
+  "adapter_type": "postgres", "env": {}},
+ "nodes": {"model.bench.accounts": {"unique_id": "model.bench.accounts", "resource_type": "model", "package_name": "bench",
+   "name": "accounts", "alias": "accounts", "database": "postgres", "schema": "analytics",
+   "relation_name": "\"postgres\".\"analytics\".\"accounts\"", "config": {"materialized": "table"},
+   "depends_on": {"nodes": []}}},
+ "sources": {}, "macros": {}}
+JSON
+
+UP="postgres://postgres@127.0.0.1:$PGPORT/postgres?sslmode=disable"
+./bin/deferproxy serve --listen "127.0.0.1:$BAREPORT" --upstream "$UP" --admin "" --log-level warn 2>"$OUT/bare.log" &
+BARE_PID=$!
+./bin/deferproxy serve --listen "127.0.0.1:$DEFPORT" --upstream "$UP" --admin "" --log-level warn \
+  --manifest "$WORK/manifest.json" --dev-schema dbt_fabio --catalog-dsn "$UP" --notices "$NOTICES" 2>"$OUT/defer.log" &
+DEF_PID=$!
+for p in $BAREPORT $DEFPORT; do
+  for _ in $(seq 100); do "$BIN/pg_isready" -q -h 127.0.0.1 -p "$p" && break; sleep 0.1; done
+done
+
+NACC=$((100000 * SCALE))
+printf '\\set aid random(1, %d)\nSELECT abalance FROM dbt_fabio.accounts WHERE aid = :aid;\n' "$NACC" >"$WORK/deferred_dev.sql"
+printf '\\set aid random(1, %d)\nSELECT abalance FROM analytics.accounts WHERE aid = :aid;\n' "$NACC" >"$WORK/deferred_prod.sql"
+printf '\\set aid random(1, %d)\nSELECT abalance FROM pgbench_accounts WHERE aid = :aid;\n' "$NACC" >"$WORK/plain.sql"
+
+# Sanity: through the defer proxy the dev name reads production (and the client is told).
+chk=$("$BIN/psql" -X -h 127.0.0.1 -p "$DEFPORT" -U postgres -tA -c "SELECT count(*) FROM dbt_fabio.accounts" postgres 2>&1)
+grep -q "^$NACC\$" <<<"$chk" || { echo "defer proxy sanity check failed: $chk" >&2; exit 1; }
+
+port_of() { case $1 in direct) echo "$PGPORT";; bare) echo "$BAREPORT";; defer) echo "$DEFPORT";; esac; }
+script_for() { # script target
+  case $1/$2 in
+    deferred/defer) echo "$WORK/deferred_dev.sql";;
+    deferred/*) echo "$WORK/deferred_prod.sql";;
+    plain/*) echo "$WORK/plain.sql";;
+  esac
+}
+
+RES="$OUT/defer_pgbench.csv"
+echo "round,script,mode,clients,target,tps,latency_ms" >"$RES"
+echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+for r in $(seq "$ROUNDS"); do
+  for s in deferred plain; do
+    for m in $MODES; do
+      for c in $CLIENTS; do
+        j=$(( c < 2 ? 1 : 2 ))
+        for t in direct bare defer; do
+          o=$("$BIN/pgbench" -h 127.0.0.1 -p "$(port_of "$t")" -U postgres -n -f "$(script_for "$s" "$t")" -M "$m" \
+                -c "$c" -j "$j" -T "$DURATION" postgres 2>&1) || { echo "$o" >&2; exit 1; }
+          tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' <<<"$o")
+          lat=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' <<<"$o")
+          echo "$r,$s,$m,$c,$t,$tps,$lat" >>"$RES"
+          echo "round $r $s $m c=$c $t: $tps tps, $lat ms" >&2
+        done
+      done
+    done
+  done
+done
+echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+
+python3 - "$RES" "$DURATION" <<'PY'
+import csv, sys, statistics as st
+rows = list(csv.DictReader(open(sys.argv[1])))
+agg = {}
+for r in rows:
+    agg.setdefault((r["script"], r["mode"], int(r["clients"]), r["target"]), []).append(float(r["tps"]))
+print("| script | mode | clients | direct TPS | bare proxy TPS | defer proxy TPS | defer/direct | defer/bare |")
+print("|---|---|---:|---:|---:|---:|---:|---:|")
+for s in ("deferred", "plain"):
+    for m in ("simple", "extended"):
+        for c in sorted({k[2] for k in agg}):
+            if (s, m, c, "defer") not in agg: continue
+            d, b, x = (st.median(agg[(s, m, c, t)]) for t in ("direct", "bare", "defer"))
+            print(f"| {s} | {m} | {c} | {d:,.0f} | {b:,.0f} | {x:,.0f} | {x/d:.2f} | {x/b:.2f} |")
+print("\nMedians of %d rounds of %s s each." % (len({r['round'] for r in rows}), sys.argv[2]))
+PY
