@@ -445,8 +445,7 @@ func TestComposeStackWithoutDocker(t *testing.T) {
 	}
 	composeWaitHealthy(t, health, done, logs)
 
-	// dbt with the compose profile, pointed at the local proxy, on a copy of the mounted project (dbt writes
-	// target/ and logs/ into it).
+	// dbt with the compose profile, pointed at the local proxy.
 	dbtMounts := dbtSvc.mounts(t)
 	profile := loadComposeProfile(t, dbtMounts[dbtSvc.Environment["DBT_PROFILES_DIR"]+"/profiles.yml"])
 	host, port, _ := net.SplitHostPort(listenAddr)
@@ -468,14 +467,26 @@ func TestComposeStackWithoutDocker(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "profiles.yml"), []byte(profileYAML), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	project := filepath.Join(dir, "project")
-	if out, err := exec.Command("cp", "-r", dbtMounts[dbtSvc.WorkingDir], project).CombinedOutput(); err != nil {
-		t.Fatalf("copy project: %v %s", err, out)
-	}
+	// The project runs in place, as the read-only mount does; the service's environment sends dbt's artifacts to
+	// /tmp, mapped here to a temporary directory.
+	project := dbtMounts[dbtSvc.WorkingDir]
 	cmd := exec.CommandContext(ctx, filepath.Join(venv, "bin", "dbt"), dbtSvc.Command...)
 	cmd.Dir = project
-	cmd.Env = append(os.Environ(), "DBT_PROFILES_DIR="+dir, "DBT_SEND_ANONYMOUS_USAGE_STATS=false", "DO_NOT_TRACK=1")
+	cmd.Env = os.Environ()
+	for k, v := range dbtSvc.Environment {
+		if strings.HasPrefix(v, "/tmp/") {
+			v = filepath.Join(dir, v)
+		}
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Env = append(cmd.Env, "DBT_PROFILES_DIR="+dir, "DO_NOT_TRACK=1")
 	out, err := cmd.CombinedOutput()
+	for _, artifact := range []string{"target", "logs"} {
+		if _, err := os.Stat(filepath.Join(project, artifact)); err == nil {
+			t.Errorf("dbt wrote %s/ into the project, which the dbt service mounts read-only", artifact)
+			os.RemoveAll(filepath.Join(project, artifact))
+		}
+	}
 	if err != nil {
 		t.Fatalf("dbt %s through the proxy: %v\n%s\nproxy log:\n%s", strings.Join(dbtSvc.Command, " "), err, out, logs.String())
 	}
