@@ -52,7 +52,7 @@ func (e *errFrame) Error() string { return e.msg }
 // pump is one direction of a session.
 type pump struct {
 	src net.Conn
-	raw syscall.RawConn // src as a raw socket when it is plain TCP/unix: enables readRaw
+	raw syscall.RawConn // src as a raw socket when it is plain TCP/unix: enables rawRead
 	dst net.Conn
 
 	buf   []byte  // read buffer; nil while the pump waits on an idle raw socket (it is back in bufPool)
@@ -61,6 +61,7 @@ type pump struct {
 	rem   int     // body bytes of the message being streamed through that have not arrived yet
 	want  int     // size of the whole message at buf[r:] being waited for (0 = none)
 	max   int     // largest message body accepted; 0 = no limit
+	maxW  int     // largest body of a message the handler wants whole (it is buffered); 0 = no limit
 	watch *[256]uint8
 	h     handler
 	last  byte // type of the last message seen
@@ -77,8 +78,8 @@ type pump struct {
 	idle  time.Duration // read deadline per read (the client side's IdleTimeout); 0 = none
 }
 
-func newPump(src, dst net.Conn, watch *[256]uint8, h handler, max int) *pump {
-	p := &pump{src: src, dst: dst, watch: watch, h: h, max: max}
+func newPump(src, dst net.Conn, watch *[256]uint8, h handler, max, maxWhole int) *pump {
+	p := &pump{src: src, dst: dst, watch: watch, h: h, max: max, maxW: maxWhole}
 	if sc, ok := src.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
 			p.raw = rc
@@ -184,6 +185,9 @@ func (p *pump) process() error {
 			p.r += 5
 			p.rem = n - 4
 			continue
+		}
+		if p.maxW > 0 && n-4 > p.maxW {
+			return &errFrame{fmt.Sprintf("message of type %q is %d bytes, more than the limit of %d", typ, n-4, p.maxW)}
 		}
 		total := 1 + n
 		if p.w-p.r < total {

@@ -256,8 +256,8 @@ func (ss *session) loop() {
 	if ss.hook != nil {
 		cw, uw = &watchClientHook, &watchServerHook
 	}
-	c2u := newPump(ss.client, ss.up, cw, cs, s.cfg.MaxMessageSize)
-	u2c := newPump(ss.up, ss.client, uw, us, 0)
+	c2u := newPump(ss.client, ss.up, cw, cs, s.cfg.MaxMessageSize, s.cfg.MaxMessageSize)
+	u2c := newPump(ss.up, ss.client, uw, us, 0, s.cfg.MaxMessageSize)
 	c2u.preload(ss.clientLeft)
 	u2c.preload(ss.upLeft)
 	ss.clientLeft, ss.upLeft = nil, nil
@@ -324,6 +324,7 @@ func (ss *session) clientSide(p *pump, cs *clientSide) {
 func (ss *session) upstreamSide(p *pump) {
 	err := p.run()
 	var we *errWrite
+	var fe *errFrame
 	switch {
 	case ss.fatal.Load() != nil:
 		if p.atBoundary() {
@@ -332,6 +333,13 @@ func (ss *session) upstreamSide(p *pump) {
 			_ = p.flush()
 		}
 	case errors.As(err, &we), ss.clientDone.Load():
+	case errors.As(err, &fe):
+		ss.s.log.Warn("protocol violation from the upstream; closing session", "session", ss.id, "err", fe.msg)
+		if p.atBoundary() {
+			p.emit(fatal(codeProtocolViolation, "invalid message from the upstream server: "+fe.msg))
+			_ = ss.client.SetWriteDeadline(time.Now().Add(2 * time.Second))
+			_ = p.flush()
+		}
 	default:
 		ss.s.log.Info("upstream connection lost", "session", ss.id, "err", err)
 		if p.atBoundary() && p.last != 'E' {
