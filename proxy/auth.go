@@ -128,7 +128,7 @@ func (ss *session) sameCertificate() bool {
 // no PLUS sends the "y" flag, which a TLS upstream rejects ("SCRAM channel binding negotiation error"): such clients
 // need channel_binding=disable, or the proxy must present the upstream's certificate. The message is returned unchanged when it offers no PLUS mechanism.
 func stripChannelBinding(msg []byte) []byte {
-	if !bytes.Contains(msg, []byte("-PLUS\x00")) {
+	if len(msg) < 9 || !bytes.Contains(msg, []byte("-PLUS\x00")) {
 		return msg
 	}
 	out := make([]byte, 0, len(msg))
