@@ -562,3 +562,87 @@ func TestNoManifestYetForwardsUnchanged(t *testing.T) {
 		t.Fatalf("after load: %q", res.SQL)
 	}
 }
+
+func TestFavorStateSelection(t *testing.T) {
+	e := newEnv(t, envOptions{mode: "favor_state"})
+	c := e.connect(t, nil)
+	// Not selected and exists in dev: favor_state reads production.
+	if got := queryString(t, c, "select src from dbt_fabio.stg_customers"); got != "prod" {
+		t.Fatalf("unselected: %q", got)
+	}
+	// Selected through the invocation: a node seen earlier in the same dbt invocation is selected for the rest of it.
+	const inv = `"invocation_id": "inv-1"`
+	exec(t, c, `/* {"app": "dbt", "node_id": "model.shop.stg_customers", `+inv+`} */ select 1 from dbt_fabio.stg_customers limit 0`)
+	q := `/* {"app": "dbt", "node_id": "model.shop.orders", ` + inv + `} */ select src from dbt_fabio.stg_customers`
+	if got := queryString(t, c, q); got != "dev" {
+		t.Fatalf("selected in the invocation: got %q, want dev", got)
+	}
+	// Another invocation has not seen it.
+	q2 := `/* {"app": "dbt", "node_id": "model.shop.orders", "invocation_id": "inv-2"} */ select src from dbt_fabio.stg_customers`
+	if got := queryString(t, c, q2); got != "prod" {
+		t.Fatalf("other invocation: got %q, want prod", got)
+	}
+	// Without an invocation id: a node built through the proxy within selected_window is selected (dbt's
+	// create __dbt_tmp + rename).
+	exec(t, c, "create table dbt_fabio.stg_payments__dbt_tmp as select 1 as id, 'built'::text as src")
+	exec(t, c, "alter table dbt_fabio.stg_payments__dbt_tmp rename to stg_payments")
+	if got := queryString(t, c, "select src from dbt_fabio.stg_payments"); got != "built" {
+		t.Fatalf("built within the window: got %q, want built", got)
+	}
+}
+
+func TestCopyAndNoticeSettings(t *testing.T) {
+	e := newEnv(t, envOptions{notices: "off", generatedAt: time.Now().Add(-72 * time.Hour)})
+	c := e.connect(t, nil)
+	ctx := context.Background()
+	var buf strings.Builder
+	if _, err := c.PgConn().CopyTo(ctx, &buf, "copy (select src from dbt_fabio.stg_orders) to stdout"); err != nil {
+		t.Fatal(err)
+	}
+	if buf.String() != "prod\n" {
+		t.Fatalf("COPY (query) TO: %q", buf.String())
+	}
+	if _, err := c.PgConn().CopyFrom(ctx, strings.NewReader("9\tdev\n"), "copy analytics.orders from stdin"); pgCode(err) != "42501" {
+		t.Fatalf("COPY into production: want 42501, got %v", err)
+	}
+	// notices: off — no deferral notice, but the stale-manifest warning (a safety message) is still given, once.
+	ns := c.takeNotices()
+	if findNotice(ns, "NOTICE", "deferred") != nil {
+		t.Errorf("notices off, got %+v", ns)
+	}
+	if findNotice(ns, "WARNING", "stale") == nil {
+		t.Errorf("no stale-manifest warning: %+v", ns)
+	}
+	queryString(t, c, "select src from dbt_fabio.stg_orders")
+	if ns := c.takeNotices(); len(ns) != 0 {
+		t.Errorf("repeated: %+v", ns)
+	}
+	if !e.eng.Status().Production.Stale {
+		t.Error("status does not say stale")
+	}
+}
+
+func TestUnparsableStatements(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	c := e.connect(t, nil)
+	ctx := context.Background()
+	// Reads fail open: forwarded unchanged (the server reports the syntax error), one WARNING per session.
+	if _, err := c.Exec(ctx, "select src from dbt_fabio.stg_orders wherez id = 1"); pgCode(err) != "42601" {
+		t.Fatalf("want the server's syntax error, got %v", err)
+	}
+	if findNotice(c.takeNotices(), "WARNING", "could not parse") == nil {
+		t.Error("no parse warning")
+	}
+	// The write guard fails closed: an unparsable write naming a production schema is refused.
+	for _, sql := range []string{
+		"insert into analytics.orders valuez (2, 'x')",
+		"update analytics.orders sett src = 'x'",
+	} {
+		if _, err := c.Exec(ctx, sql); pgCode(err) != "42501" {
+			t.Fatalf("%s: want 42501, got %v", sql, err)
+		}
+	}
+	if got := queryString(t, c, "select count(*)::text from analytics.orders"); got != "1" {
+		t.Fatalf("production changed: %s", got)
+	}
+}
