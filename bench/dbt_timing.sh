@@ -73,7 +73,7 @@ dbt seed --target prod --target-path "$WORK/prod"
 dbt run --target prod --target-path "$WORK/prod"
 
 ./bin/deferproxy serve --listen "127.0.0.1:$PXPORT" --admin "" --log-level warn \
-  --upstream "postgres://127.0.0.1:$PGPORT/bench?sslmode=disable" \
+  --upstream "postgres://postgres@127.0.0.1:$PGPORT/bench?sslmode=disable" \
   --manifest "$WORK/prod/manifest.json" --dev-schema dbt_dev 2>"$OUT/proxy.log" &
 PX_PID=$!
 for _ in $(seq 50); do "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PXPORT" && break; sleep 0.1; done

@@ -37,6 +37,13 @@ var jaffleShop = &project{
 		{name: "build +orders", args: []string{"build", "-s", "+orders"}, reads: map[string][]string{
 			modeDefer:      {"dbt_dev.raw_orders", "dbt_dev.stg_orders", "dbt_dev.stg_payments"},
 			modeFavorState: {"dbt_dev.raw_orders", "dbt_dev.stg_orders", "dbt_dev.stg_payments"},
+		}, differs: map[string]knownDifference{
+			// jaffle_shop's query comment has no invocation_id, and `dbt seed` into the existing (stale) dev
+			// raw_orders truncates and inserts instead of creating it: nothing tells the proxy raw_orders is selected,
+			// so favor_state reads production's raw_orders where dbt reads the freshly seeded dev one.
+			// deferproj (with invocation_id) runs the same shape of case without the difference.
+			modeFavorState: {why: "favor_state without invocation_id: a seed reloaded in place is not known as selected",
+				proxyReads: []string{"analytics.raw_orders"}},
 		}},
 		{name: "test customers", args: []string{"test", "-s", "customers"}, reads: map[string][]string{
 			modeDefer:      {"analytics.customers", "analytics.orders"},
@@ -136,6 +143,7 @@ var deferProj = &project{
 			select customer_id, first_name || '_stale' as first_name, last_name, segment from {prod}.stg_customers`,
 		`create table {dev}.orders_incremental as select * from {prod}.orders_incremental where order_id <= 5`,
 		`create table {dev}.dim_customers as select *, 'stale' as stale_col from {prod}.dim_customers`,
+		`create table {dev}.raw_orders as select * from {prod}.raw_orders where id % 2 = 0`,
 	},
 	cases: []fidelityCase{
 		{name: "ephemeral chain and source", args: []string{"run", "-s", "customer_orders", "stg_events"},
@@ -159,6 +167,12 @@ var deferProj = &project{
 				modeDefer:      {"dbt_dev.dim_customers"},
 				modeFavorState: {"analytics.dim_customers"},
 			}},
+		// The jaffle_shop "build +orders" shape: the seed is reloaded in place (truncate + insert) into a stale dev
+		// copy. With invocation_id in the query comment the proxy knows it is selected, in favor_state too.
+		{name: "reseed in place", args: []string{"build", "-s", "+stg_orders"}, reads: map[string][]string{
+			modeDefer:      {"dbt_dev.raw_orders", "dbt_dev.stg_orders"},
+			modeFavorState: {"dbt_dev.raw_orders", "dbt_dev.stg_orders"},
+		}},
 		{name: "snapshot", args: []string{"build", "-s", "customers_snapshot", "customers_current"},
 			reads: map[string][]string{
 				modeDefer:      {"dbt_dev.stg_customers", "dbt_dev.customers_snapshot"},

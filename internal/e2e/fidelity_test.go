@@ -23,6 +23,10 @@ func TestFidelity(t *testing.T) {
 								strings.Join(native.run.Args, " "), native.run.ExitCode, tail(native.run.Output, 4000))
 						}
 						proxied := r.runDev(t, "proxy", mode, c.args)
+						if kd, ok := c.differs[mode]; ok {
+							checkKnownDifference(t, native, proxied, kd)
+							return
+						}
 						compareRuns(t, native, proxied)
 						checkReads(t, proxied, c.reads[mode])
 					})
@@ -65,6 +69,30 @@ func compareRuns(t *testing.T, native, proxied devRun) {
 	}
 	if t.Failed() {
 		t.Logf("proxy engine status: %s", proxied.note)
+	}
+}
+
+// checkKnownDifference asserts a documented difference: the proxy named exactly the native run's relations plus
+// kd.proxyReads. Data differences that follow from it are logged, not failed.
+func checkKnownDifference(t *testing.T, native, proxied devRun, kd knownDifference) {
+	t.Helper()
+	want := map[string]bool{}
+	for k := range native.named {
+		want[k] = true
+	}
+	for _, k := range kd.proxyReads {
+		if native.named[k] {
+			t.Errorf("documented difference %q no longer holds: the native run names %s too", kd.why, k)
+		}
+		want[k] = true
+	}
+	if d := diffMaps("native+documented", setMap(want), "proxy", setMap(proxied.named)); d != "" {
+		t.Errorf("documented difference %q: relations named differ beyond it:\n%s\n%s", kd.why, d, proxied.note)
+	}
+	if d := diffMaps("native", native.snap, "proxy", proxied.snap); d != "" {
+		t.Logf("documented difference %q: dev data differs as expected:\n%s", kd.why, d)
+	} else {
+		t.Logf("documented difference %q: dev data happens to be equal", kd.why)
 	}
 }
 

@@ -45,6 +45,15 @@ type fidelityCase struct {
 	reads map[string][]string
 	// mayFail: the native run may exit non-zero (failing data tests); the proxy run must then fail the same way.
 	mayFail bool
+	// differs: per mode, a documented difference from native defer (README, "Differences from native defer"): the
+	// proxy run names exactly these relations in addition to the native run's, and its data may differ accordingly.
+	differs map[string]knownDifference
+}
+
+// knownDifference is a documented, asserted difference between native defer and the proxy.
+type knownDifference struct {
+	why        string   // one line; the README explains it
+	proxyReads []string // relations the proxy run names and the native run does not
 }
 
 // Statement templates: {dev} and {prod} are the dev and prod schemas.
