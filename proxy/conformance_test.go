@@ -21,7 +21,10 @@
 //	{"Type":"ParseComplete"}
 //	{"Type":"ReadyForQuery","TxStatus":"I"}
 //
-// connect opens a new connection (closing the previous one): it sends the StartupMessage (KEY=VALUE pairs other than
+// A script may hold several connections: "connect as=NAME …" opens (or replaces) the connection NAME, and
+// "send on=NAME", "until on=NAME", "cancel on=NAME" use it; without as=/on= the default connection is meant.
+//
+// connect opens a new connection (closing the previous one of that name): it sends the StartupMessage (KEY=VALUE pairs other than
 // user/password/database/protocol/ssl become startup parameters), answers the server's authentication request
 // (cleartext, md5 or SCRAM-SHA-256) and records every backend message up to ReadyForQuery, an ErrorResponse or EOF. A
 // script that does not start with connect gets a silent "connect user=trust_user" first. The database defaults to a
@@ -247,29 +250,47 @@ const blockTimeout = 20 * time.Second
 func runScript(t *testing.T, s *script, tg scriptTarget) (runResult, error) {
 	t.Helper()
 	var res runResult
-	var cur *scriptConn
-	defer func() { cur.close() }()
+	conns := map[string]*scriptConn{} // by the name given with as= ("" is the default connection)
+	defer func() {
+		for _, c := range conns {
+			c.close()
+		}
+	}()
 	for i, b := range s.blocks {
 		fields := strings.Fields(b.cmd)
+		// on=NAME (send, until, cancel) and as=NAME (connect) pick a connection; they are not startup parameters.
+		name := ""
+		var args []string
+		for _, f := range fields[1:] {
+			if v, ok := strings.CutPrefix(f, "on="); ok && fields[0] != "connect" {
+				name = v
+			} else if v, ok := strings.CutPrefix(f, "as="); ok && fields[0] == "connect" {
+				name = v
+			} else {
+				args = append(args, f)
+			}
+		}
+		cur := conns[name]
 		switch fields[0] {
 		case "connect":
 			cur.close()
-			c, out, err := scriptConnect(tg, fields[1:])
+			c, out, err := scriptConnect(tg, args)
 			if err != nil {
 				return res, fmt.Errorf("line %d: %w", b.line, err)
 			}
-			cur = c
+			conns[name] = c
 			res = append(res, out)
 		case "send":
-			if cur == nil {
+			if cur == nil && name == "" {
 				c, _, err := scriptConnect(tg, []string{"user=" + pgtest.TrustUser})
 				if err != nil {
 					return res, fmt.Errorf("line %d: implicit connect: %w", b.line, err)
 				}
 				cur = c
+				conns[name] = c
 			}
-			if cur.fe == nil {
-				return res, fmt.Errorf("line %d: send on a connection the server closed during startup", b.line)
+			if cur == nil || cur.fe == nil {
+				return res, fmt.Errorf("line %d: send on a connection that is not open", b.line)
 			}
 			for _, l := range b.input {
 				msg, err := decodeFrontend(l)
@@ -294,7 +315,7 @@ func runScript(t *testing.T, s *script, tg scriptTarget) (runResult, error) {
 				return res, fmt.Errorf("line %d: until without an open connection", b.line)
 			}
 			ignore := map[string]bool{}
-			for _, f := range fields[1:] {
+			for _, f := range args {
 				if v, ok := strings.CutPrefix(f, "ignore="); ok {
 					for _, typ := range strings.Split(v, ",") {
 						ignore[typ] = true
