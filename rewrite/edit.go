@@ -37,7 +37,7 @@ func Rewrite(sql string, a *Analysis, r Resolver) (Result, error) {
 			// merge with them, so its outer parts are quoted in that case.
 			quoteFirst := ref.Start > 0 && pgIdentCont(sql[ref.Start-1])
 			quoteLast := ref.End < len(sql) && pgIdentCont(sql[ref.End])
-			to := joinName(parts, Postgres, quoteFirst, quoteLast)
+			to := separate(sql, ref.Start, ref.End, joinName(parts, Postgres, quoteFirst, quoteLast))
 			from := sql[ref.Start:ref.End]
 			if to == from {
 				continue
@@ -100,7 +100,7 @@ func requalify(sql string, a *Analysis, ds []Deferral, toParts [][]string) []Def
 				parts[0] = to[0]
 			}
 			quoteFirst := q.Start > 0 && pgIdentCont(sql[q.Start-1])
-			text := joinName(parts, Postgres, quoteFirst, false)
+			text := separate(sql, q.Start, q.End, joinName(parts, Postgres, quoteFirst, false))
 			if text != sql[q.Start:q.End] {
 				out = append(out, Deferral{Ref: q, From: sql[q.Start:q.End], To: text})
 			}
@@ -116,6 +116,18 @@ func requalify(sql string, a *Analysis, ds []Deferral, toParts [][]string) []Def
 		dedup = append(dedup, q)
 	}
 	return dedup
+}
+
+// separate adds a space where a quoted replacement would touch a double quote of the text around [start, end)
+// ("o$""0" would read as one identifier): the only case where To is more than the name.
+func separate(sql string, start, end int, to string) string {
+	if end < len(sql) && sql[end] == '"' && strings.HasSuffix(to, `"`) {
+		to += " "
+	}
+	if start > 0 && sql[start-1] == '"' && strings.HasPrefix(to, `"`) {
+		to = " " + to
+	}
+	return to
 }
 
 // joinName writes name parts as SQL, each quoted only when needed, or always for the first/last part when asked.

@@ -156,3 +156,13 @@ func TestRewriteTouchingWords(t *testing.T) {
 		t.Errorf("got %s, want %s", res.SQL, want)
 	}
 }
+
+func TestRewriteTouchingQuotes(t *testing.T) {
+	res, err := RewriteSQL(`select * from o$"x"`, fixed{"p", "o$"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `select * from p."o$" "x"`; res.SQL != want {
+		t.Errorf("got %s, want %s", res.SQL, want)
+	}
+}

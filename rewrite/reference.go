@@ -85,7 +85,8 @@ type Resolver interface {
 // Deferral reports one swapped reference.
 type Deferral struct {
 	Ref Reference
-	// From is the name as written; To is the replacement text written in its place.
+	// From is the name as written; To is the replacement text written in its place (with a separating space
+	// before or after it only when a quoted replacement would otherwise touch a double quote of the text).
 	From, To string
 }
 
