@@ -274,6 +274,12 @@ func TestFavorStateBySetAndStartupOption(t *testing.T) {
 		t.Fatalf("after rolled-back SET: %q", got)
 	}
 	exec(t, c, "RESET deferproxy.mode")
+	// SET SESSION, in a multi-statement string followed by a read that the new mode already decides.
+	results, err := c.PgConn().Exec(ctx, "SET SESSION deferproxy.mode TO favor_state; select src from dbt_fabio.stg_customers").ReadAll()
+	if err != nil || len(results) != 2 || string(results[1].Rows[0][0]) != "prod" {
+		t.Fatalf("SET SESSION + read: %v %+v", err, results)
+	}
+	exec(t, c, "RESET deferproxy.mode")
 	if got := queryString(t, c, "select src from dbt_fabio.stg_customers"); got != "dev" {
 		t.Fatalf("after RESET: got %q, want dev", got)
 	}

@@ -380,7 +380,7 @@ func (s *session) control(sql string) (out string, res proxy.StatementResult, do
 		ed := edits[i]
 		out = out[:ed.start] + ed.text + out[ed.end:]
 	}
-	if len(ctls) == 1 && ctls[0].start == 0 || onlyControls(sql, ctls) {
+	if onlyControls(sql, ctls) {
 		return out, proxy.StatementResult{SQL: out}, true
 	}
 	return out, proxy.StatementResult{}, false
