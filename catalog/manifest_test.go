@@ -324,3 +324,41 @@ func BenchmarkLoadStripe(b *testing.B) {
 		}
 	}
 }
+
+// FuzzLoadManifest: any input either fails with an error or yields a consistent snapshot; it never panics.
+func FuzzLoadManifest(f *testing.F) {
+	f.Add(`{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json", "project_name": "p"}, ` +
+		`"nodes": {"model.p.a": {"unique_id": "model.p.a", "resource_type": "model", "name": "a", "alias": "a", ` +
+		`"database": "d", "schema": "s", "relation_name": "\"d\".\"s\".\"a\"", "config": {"materialized": "view"}, ` +
+		`"depends_on": {"nodes": []}, "version": 2}}, "sources": {}, "macros": {"macro.p.generate_schema_name": ` +
+		`{"macro_sql": "{% macro generate_schema_name(c, n) %}{{ c }}{% endmacro %}"}}, "child_map": {"a": ["b"]}}`)
+	f.Add(`{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v9.json"}, "nodes": {}}`)
+	f.Add(`{"nodes": {"x": {"relation_name": "a.b"}}, "metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v10.json"}}`)
+	f.Fuzz(func(t *testing.T, data string) {
+		m, err := LoadManifest(strings.NewReader(data))
+		if err != nil {
+			if m != nil {
+				t.Fatal("a manifest returned with an error")
+			}
+			return
+		}
+		if v := m.Metadata().SchemaVersion; v < MinSchemaVersion || v > MaxSchemaVersion {
+			t.Fatalf("schema version %d loaded", v)
+		}
+		m.Nodes(func(n *Node) bool {
+			if got, ok := m.Node(n.UniqueID); !ok || got != n {
+				t.Fatalf("node %q not indexed by unique_id", n.UniqueID)
+			}
+			if n.Relation.Identifier != "" {
+				if _, ok := m.NodeByRelation(n.Relation); !ok {
+					t.Fatalf("relation %v of %q not indexed", n.Relation, n.UniqueID)
+				}
+				if !m.IsProdSchema(SchemaName{n.Relation.Database, n.Relation.Schema}) {
+					t.Fatalf("schema of %v not a production schema", n.Relation)
+				}
+			}
+			return true
+		})
+		_ = NewDevMap(DevMapConfig{Prod: m, Target: DevTarget{"d", "dev"}})
+	})
+}
