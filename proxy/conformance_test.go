@@ -33,7 +33,8 @@
 // send writes its frontend messages (pgproto3's JSON, "Type" naming the message) in one write, so a block is a
 // pipeline. Two additions: CopyData takes "Text" (a string) instead of hex "Data", and FunctionCall takes
 // {"Function":OID,"Args":["text arg",…]} with text-format arguments and result. $repeat(C,N) in a send line expands
-// to N copies of the character C (for large messages).
+// to N copies of the character C (for large messages). {"Type":"Raw","Hex":"…"} sends bytes as they are (malformed
+// messages).
 //
 // cancel sends a CancelRequest with the current connection's BackendKeyData on a new connection (through the proxy,
 // the proxy's key must reach the right upstream backend).
@@ -604,6 +605,13 @@ func (s *scramClient) final(serverFirst []byte) ([]byte, error) {
 	return []byte(withoutProof + ",p=" + base64.StdEncoding.EncodeToString(proof)), nil
 }
 
+// rawMessage is bytes sent as they are, for malformed messages: {"Type":"Raw","Hex":"7a00000004"}.
+type rawMessage []byte
+
+func (rawMessage) Frontend()                           {}
+func (rawMessage) Decode([]byte) error                 { return errors.New("rawMessage is send-only") }
+func (m rawMessage) Encode(dst []byte) ([]byte, error) { return append(dst, m...), nil }
+
 // repeatMacro is $repeat(C,N): N copies of the character C, for large messages in send lines.
 var repeatMacro = regexp.MustCompile(`\$repeat\((\w),(\d+)\)`)
 
@@ -652,6 +660,16 @@ func decodeFrontend(line string) (pgproto3.FrontendMessage, error) {
 			return &pgproto3.CopyData{Data: []byte(*head.Text)}, nil
 		}
 		msg = &pgproto3.CopyData{}
+	case "Raw":
+		var raw struct{ Hex string }
+		if err := json.Unmarshal([]byte(line), &raw); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", line, err)
+		}
+		b, err := hex.DecodeString(raw.Hex)
+		if err != nil {
+			return nil, fmt.Errorf("Raw message %s: %w", line, err)
+		}
+		return rawMessage(b), nil
 	case "FunctionCall":
 		fc := &pgproto3.FunctionCall{Function: head.Function, ArgFormatCodes: []uint16{0}}
 		for _, a := range head.Args {
