@@ -132,6 +132,11 @@ func Decide(ctx context.Context, req Request) (Decision, error) {
 	}
 	switch len(parts) {
 	case 3:
+		if !req.CrossDatabase && req.Scope.Database != "" && parts[0] != req.Scope.Database {
+			// PostgreSQL rejects a cross-database reference itself; asking the catalog (a pool per database) is waste.
+			return keep(fmt.Sprintf("%s names another database than the session's (%s): left to the server",
+				Relation{parts[0], parts[1], parts[2]}, quoteIdent(req.Scope.Database))), nil
+		}
 		return decideRelation(ctx, &req, Relation{parts[0], parts[1], parts[2]})
 	case 2:
 		return decideRelation(ctx, &req, Relation{req.Scope.Database, parts[0], parts[1]})

@@ -204,6 +204,9 @@ func TestDecideCases(t *testing.T) {
 			r.CrossDatabase = true
 			return r
 		}, Defer, "warehouse.analytics.stg_customers", "", true},
+		{"3-part name in another database asks nothing", func() Request {
+			return f.req(read("otherdb", "dbt_alice_marts", "orders"), ModeDefer)
+		}, Keep, "", "another database", false},
 		{"no manifest", func() Request {
 			r := f.req(read("dbt_alice", "stg_customers"), ModeDefer)
 			r.Manifest = nil
