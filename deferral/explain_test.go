@@ -100,3 +100,24 @@ func TestExplainUnqualifiedWithSearchPath(t *testing.T) {
 	}
 	_ = filepath.Join
 }
+
+// TestGuardTempTables: dbt's incremental models create unqualified temp tables; with production in public (the
+// search_path) they must not be refused, while an unqualified permanent table there is.
+func TestGuardTempTables(t *testing.T) {
+	m := fixture(t, "shopdb")
+	cfg := deferral.ExplainConfig{Manifest: m, DevSchema: "dbt_fabio", DevDatabase: "shopdb", SearchPath: []string{"analytics"}}
+	for sql, refused := range map[string]bool{
+		`create temporary table "orders__dbt_tmp123" as (select 1)`: false,
+		`create temp table orders as select 1`:                      false,
+		`create table orders_copy as select 1`:                      true,
+		`insert into orders values (1)`:                             true,
+	} {
+		x, err := deferral.Explain(context.Background(), cfg, sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (x.Refused != "") != refused {
+			t.Errorf("%s: refused=%q, want %v", sql, x.Refused, refused)
+		}
+	}
+}

@@ -89,7 +89,7 @@ type literalEdit struct {
 func decide(ctx context.Context, p plan) outcome {
 	o := outcome{sql: p.sql}
 	if !p.allowProdWrites {
-		if rel := guard(p.an, p.sql, p.prod, p.ts, p.scope); rel != "" {
+		if rel := guard(p.an, p.sql, p.prod, p.ts, p.scope, p.tempTable); rel != "" {
 			o.refused = rel
 			return o
 		}
@@ -184,7 +184,7 @@ func (s *session) process(ctx context.Context, sql string, prod *catalog.Manifes
 		e.refused.Add(1)
 		return proxy.StatementResult{SQL: sql, Notices: notices, Refuse: prodWriteError(o.refused)}
 	}
-	s.trackDDL(an, ts, scope)
+	s.trackDDL(an, sql, ts, scope)
 	if !an.Parsed {
 		// Reads fail open: forwarded unchanged, the session told once.
 		e.failedOpen.Add(1)
@@ -270,7 +270,8 @@ func resolveRel(ref rewrite.Reference, scope catalog.Scope) (catalog.Relation, b
 }
 
 // guard returns the production relation a statement would write, or "" (SPEC §6).
-func guard(an *rewrite.Analysis, sql string, prod *catalog.Manifest, ts *targetState, scope catalog.Scope) string {
+func guard(an *rewrite.Analysis, sql string, prod *catalog.Manifest, ts *targetState, scope catalog.Scope,
+	tempTable func(string) bool) string {
 	for _, st := range an.Statements {
 		writes := 0
 		for _, ref := range st.References {
@@ -278,6 +279,16 @@ func guard(an *rewrite.Analysis, sql string, prod *catalog.Manifest, ts *targetS
 				continue
 			}
 			writes++
+			// Temp tables live in the session's pg_temp schema whatever the search_path says (dbt's incremental
+			// models and snapshots create unqualified temp tables): never production.
+			if len(ref.Normalized) == 1 {
+				if tempTable != nil && tempTable(ref.Normalized[0]) {
+					continue
+				}
+				if strings.HasPrefix(strings.ToUpper(st.Kind), "CREATE") && declaresTemp(sql[st.Start:ref.Start]) {
+					continue
+				}
+			}
 			if name, refused := catalog.ProdWriteGuard(prod, ref, scope); refused {
 				return name
 			}
@@ -293,6 +304,12 @@ func guard(an *rewrite.Analysis, sql string, prod *catalog.Manifest, ts *targetS
 		}
 	}
 	return ""
+}
+
+// declaresTemp reports whether the head of a CREATE statement (the text before the created name) says TEMP or
+// TEMPORARY.
+func declaresTemp(head string) bool {
+	return containsWordFold(head, "temp") || containsWordFold(head, "temporary")
 }
 
 func isWriteVerb(w string) bool {
@@ -338,7 +355,7 @@ func prodWriteError(rel string) *pgproto3.ErrorResponse {
 
 // trackDDL remembers the relations this statement creates, replaces, renames or drops in the open transaction
 // (overlay over the shared dev catalog) and the schemas to invalidate when the transaction ends.
-func (s *session) trackDDL(an *rewrite.Analysis, ts *targetState, scope catalog.Scope) {
+func (s *session) trackDDL(an *rewrite.Analysis, sql string, ts *targetState, scope catalog.Scope) {
 	for _, st := range an.Statements {
 		if !st.DDL {
 			continue
@@ -368,6 +385,9 @@ func (s *session) trackDDL(an *rewrite.Analysis, ts *targetState, scope catalog.
 					s.temps = map[string]struct{}{}
 				}
 				s.temps[strings.Clone(ref.Normalized[0])] = struct{}{}
+				if declaresTemp(sql[st.Start:ref.Start]) {
+					continue // pg_temp: not in any schema the dev catalog knows
+				}
 			}
 			if !ok {
 				continue
