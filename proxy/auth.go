@@ -50,7 +50,7 @@ func (ss *session) relayAuth(cr, ur *msgReader) error {
 		switch typ {
 		case 'R':
 			if len(body) < 4 {
-				return &errFrame{"upstream sent a short authentication request"}
+				return &errFrame{msg: "upstream sent a short authentication request"}
 			}
 			switch binary.BigEndian.Uint32(body) {
 			case authOK, authSASLFinal:
@@ -72,14 +72,14 @@ func (ss *session) relayAuth(cr, ur *msgReader) error {
 				return fmt.Errorf("client during authentication: %w", err)
 			}
 			if cm[0] != 'p' {
-				return &errFrame{fmt.Sprintf("expected password response, got message type %q", cm[0])}
+				return &errFrame{msg: fmt.Sprintf("expected password response, got message type %q", cm[0])}
 			}
 			if _, err := ss.up.Write(cm); err != nil {
 				return fmt.Errorf("write to upstream: %w", err)
 			}
 		case 'K':
 			if len(body) < 8 {
-				return &errFrame{"upstream sent a short BackendKeyData"}
+				return &errFrame{msg: "upstream sent a short BackendKeyData"}
 			}
 			pid, key, err := ss.s.cancels.issue(ss.id, binary.BigEndian.Uint32(body), body[4:])
 			if err != nil {

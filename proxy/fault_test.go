@@ -209,7 +209,8 @@ func TestLimits(t *testing.T) {
 		if pgCode(err) != "53300" {
 			t.Fatalf("want 53300, got %v", err)
 		}
-		if st := tp.srv.Stats(); st.Rejected != 1 || st.Active != 2 {
+		waitFor(t, "the refused session to end", func() bool { return tp.srv.Stats().Active == 2 })
+		if st := tp.srv.Stats(); st.Rejected != 1 {
 			t.Fatalf("stats %+v", st)
 		}
 	})

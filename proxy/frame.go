@@ -44,10 +44,21 @@ type handler interface {
 	message(p *pump, typ byte, msg []byte, at int) error
 }
 
-// errFrame is a framing violation: the session ends with 08P01.
-type errFrame struct{ msg string }
+// errFrame is a framing violation: the session ends with 08P01 (or code, when set).
+type errFrame struct {
+	msg  string
+	code string
+}
 
 func (e *errFrame) Error() string { return e.msg }
+
+// sqlstate is the SQLSTATE the client gets for the violation.
+func (e *errFrame) sqlstate() string {
+	if e.code != "" {
+		return e.code
+	}
+	return codeProtocolViolation
+}
 
 // pump is one direction of a session.
 type pump struct {
@@ -161,10 +172,10 @@ func (p *pump) process() error {
 		typ := p.buf[p.r]
 		n := int(binary.BigEndian.Uint32(p.buf[p.r+1 : p.r+5]))
 		if n < 4 {
-			return &errFrame{fmt.Sprintf("invalid message length %d for message type %q", n, typ)}
+			return &errFrame{msg: fmt.Sprintf("invalid message length %d for message type %q", n, typ)}
 		}
 		if p.max > 0 && n-4 > p.max {
-			return &errFrame{fmt.Sprintf("message of type %q is %d bytes, more than the limit of %d", typ, n-4, p.max)}
+			return &errFrame{msg: fmt.Sprintf("message of type %q is %d bytes, more than the limit of %d", typ, n-4, p.max)}
 		}
 		whole := p.want > 0 // header already seen, waiting for the rest
 		if !whole {
@@ -187,7 +198,7 @@ func (p *pump) process() error {
 			continue
 		}
 		if p.maxW > 0 && n-4 > p.maxW {
-			return &errFrame{fmt.Sprintf("message of type %q is %d bytes, more than the limit of %d", typ, n-4, p.maxW)}
+			return &errFrame{msg: fmt.Sprintf("message of type %q is %d bytes, more than the limit of %d", typ, n-4, p.maxW)}
 		}
 		total := 1 + n
 		if p.w-p.r < total {

@@ -72,6 +72,7 @@ func (c *clientSide) header(p *pump, typ byte) (bool, error) {
 		c.binds++
 	case 'X':
 		c.terminated = true
+		c.ss.terminating.Store(true)
 	}
 	return false, nil
 }
@@ -84,7 +85,7 @@ func (c *clientSide) message(p *pump, typ byte, msg []byte, at int) error {
 		c.parses, c.binds = 0, 0
 		body := msg[5:]
 		if len(body) == 0 || body[len(body)-1] != 0 || bytes.IndexByte(body, 0) != len(body)-1 {
-			return &errFrame{"invalid Query message: query string is not NUL-terminated"}
+			return &errFrame{msg: "invalid Query message: query string is not NUL-terminated"}
 		}
 		sql := string(body[:len(body)-1])
 		res := ss.hook.Statement(ss.ctx, SimpleQuery, sql)
@@ -104,11 +105,11 @@ func (c *clientSide) message(p *pump, typ byte, msg []byte, at int) error {
 		body := msg[5:]
 		i := bytes.IndexByte(body, 0)
 		if i < 0 {
-			return &errFrame{"invalid Parse message: statement name is not NUL-terminated"}
+			return &errFrame{msg: "invalid Parse message: statement name is not NUL-terminated"}
 		}
 		j := bytes.IndexByte(body[i+1:], 0)
 		if j < 0 {
-			return &errFrame{"invalid Parse message: query string is not NUL-terminated"}
+			return &errFrame{msg: "invalid Parse message: query string is not NUL-terminated"}
 		}
 		name, query, rest := body[:i], body[i+1:i+1+j], body[i+2+j:]
 		sql := string(query)

@@ -34,8 +34,9 @@ type session struct {
 	keyPID uint32
 	key    *cancelKey
 
-	fatal      atomic.Pointer[[]byte] // set by kill: the FATAL the client gets before the session ends
-	clientDone atomic.Bool            // the client side ended: nothing more is written to the client
+	fatal       atomic.Pointer[[]byte] // set by kill: the FATAL the client gets before the session ends
+	clientDone  atomic.Bool            // the client side ended: nothing more is written to the client
+	terminating atomic.Bool            // the client sent Terminate: the upstream closing is expected
 
 	// In-flight accounting: statements (Query, Sync, FunctionCall) sent upstream versus ReadyForQuery seen. A client
 	// that vanishes with statements in flight gets them cancelled upstream.
@@ -114,7 +115,7 @@ func (ss *session) handshake() error {
 		if err != nil {
 			var fe *errFrame
 			if errors.As(err, &fe) {
-				ss.writeClient(fatal(codeProtocolViolation, fe.msg))
+				ss.writeClient(fatal(fe.sqlstate(), fe.msg))
 			}
 			return err
 		}
@@ -169,7 +170,7 @@ func (ss *session) handshake() error {
 	if err != nil {
 		var fe *errFrame
 		if errors.As(err, &fe) {
-			ss.writeClient(fatal(codeProtocolViolation, fe.msg))
+			ss.writeClient(fatal(fe.sqlstate(), fe.msg))
 		}
 		return err
 	}
@@ -297,7 +298,7 @@ func (ss *session) clientSide(p *pump, cs *clientSide) {
 	case cs.terminated:
 	case errors.As(err, &fe):
 		ss.s.log.Info("protocol violation from client; closing session", "session", ss.id, "err", fe.msg)
-		ss.kill(fatal(codeProtocolViolation, fe.msg))
+		ss.kill(fatal(fe.sqlstate(), fe.msg))
 	case errors.As(err, &we):
 		ss.s.log.Debug("write to upstream failed", "session", ss.id, "err", we.err)
 	case ss.fatal.Load() != nil:
@@ -330,9 +331,11 @@ func (ss *session) upstreamSide(p *pump) {
 		if p.atBoundary() {
 			p.emit(*ss.fatal.Load())
 			_ = ss.client.SetWriteDeadline(time.Now().Add(2 * time.Second))
-			_ = p.flush()
+			if p.flush() == nil {
+				ss.lingerClose()
+			}
 		}
-	case errors.As(err, &we), ss.clientDone.Load():
+	case errors.As(err, &we), ss.clientDone.Load(), ss.terminating.Load():
 	case errors.As(err, &fe):
 		ss.s.log.Warn("protocol violation from the upstream; closing session", "session", ss.id, "err", fe.msg)
 		if p.atBoundary() {
@@ -350,6 +353,18 @@ func (ss *session) upstreamSide(p *pump) {
 	}
 	ss.client.Close()
 	ss.up.Close()
+}
+
+// lingerClose ends the client connection after a FATAL so that the client can read it: closing a socket with unread
+// input makes the kernel send a reset, which can destroy the FATAL before the client reads it (a client writing an
+// oversized message is still writing). So: half-close, discard what is still coming for a moment, then close.
+func (ss *session) lingerClose() {
+	type closeWriter interface{ CloseWrite() error }
+	if cw, ok := ss.client.(closeWriter); ok {
+		_ = cw.CloseWrite()
+	}
+	_ = ss.client.SetReadDeadline(time.Now().Add(time.Second))
+	_, _ = io.CopyN(io.Discard, ss.client, 64<<20)
 }
 
 // inflight reports statements sent upstream whose ReadyForQuery has not come back.

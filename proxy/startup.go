@@ -79,7 +79,7 @@ func (m *msgReader) packet() ([]byte, error) {
 	}
 	n := int(binary.BigEndian.Uint32(m.buf[m.r:]))
 	if n < 8 || n > maxStartupPacket {
-		return nil, &errFrame{fmt.Sprintf("invalid length of startup packet: %d", n)}
+		return nil, &errFrame{msg: fmt.Sprintf("invalid length of startup packet: %d", n)}
 	}
 	if err := m.ensure(n); err != nil {
 		return nil, err
@@ -96,7 +96,7 @@ func (m *msgReader) message(max int) ([]byte, error) {
 	}
 	n := int(binary.BigEndian.Uint32(m.buf[m.r+1:]))
 	if n < 4 || n-4 > max {
-		return nil, &errFrame{fmt.Sprintf("invalid message length %d for message type %q", n, m.buf[m.r])}
+		return nil, &errFrame{msg: fmt.Sprintf("invalid message length %d for message type %q", n, m.buf[m.r])}
 	}
 	if err := m.ensure(1 + n); err != nil {
 		return nil, err
@@ -111,35 +111,35 @@ func (m *msgReader) message(max int) ([]byte, error) {
 // then one final NUL, nothing after it, and a non-empty user.
 func startupParams(pkt []byte) (map[string]string, error) {
 	if len(pkt) < 8 {
-		return nil, &errFrame{"startup packet too short"}
+		return nil, &errFrame{msg: "startup packet too short"}
 	}
 	body := pkt[8:]
 	params := make(map[string]string, 8)
 	for {
 		if len(body) == 0 {
-			return nil, &errFrame{"invalid startup packet layout: expected terminator as last byte"}
+			return nil, &errFrame{msg: "invalid startup packet layout: expected terminator as last byte"}
 		}
 		if body[0] == 0 {
 			if len(body) != 1 {
-				return nil, &errFrame{"invalid startup packet layout: expected terminator as last byte"}
+				return nil, &errFrame{msg: "invalid startup packet layout: expected terminator as last byte"}
 			}
 			break
 		}
 		i := bytes.IndexByte(body, 0)
 		if i < 0 {
-			return nil, &errFrame{"invalid startup packet layout: unterminated parameter name"}
+			return nil, &errFrame{msg: "invalid startup packet layout: unterminated parameter name"}
 		}
 		name := string(body[:i])
 		body = body[i+1:]
 		j := bytes.IndexByte(body, 0)
 		if j < 0 {
-			return nil, &errFrame{"invalid startup packet layout: unterminated value of parameter " + name}
+			return nil, &errFrame{msg: "invalid startup packet layout: unterminated value of parameter " + name}
 		}
 		params[name] = string(body[:j])
 		body = body[j+1:]
 	}
 	if params["user"] == "" {
-		return nil, &errFrame{"no PostgreSQL user name specified in startup packet"}
+		return nil, &errFrame{msg: "no PostgreSQL user name specified in startup packet", code: codeInvalidAuthSpec}
 	}
 	return params, nil
 }
@@ -175,7 +175,7 @@ func classifyStartup(pkt []byte) (startupKind, uint32) {
 // parseCancel decodes a CancelRequest packet: pid and a secret of 4 (protocol 3.0) to 256 (3.2) bytes.
 func parseCancel(pkt []byte) (pid uint32, secret []byte, err error) {
 	if len(pkt) < 16 || len(pkt) > 8+256+4 {
-		return 0, nil, &errFrame{"invalid length of cancel request"}
+		return 0, nil, &errFrame{msg: "invalid length of cancel request"}
 	}
 	return binary.BigEndian.Uint32(pkt[8:12]), pkt[12:], nil
 }
