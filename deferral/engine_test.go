@@ -595,6 +595,15 @@ func TestFavorStateSelection(t *testing.T) {
 	if got := queryString(t, c, "select src from dbt_fabio.stg_payments"); got != "built" {
 		t.Fatalf("built within the window: got %q, want built", got)
 	}
+	// A seed reloaded in place (TRUNCATE + INSERT into its existing dev relation) is being built too.
+	if got := queryString(t, c, "select src from dbt_fabio.stg_customers"); got != "prod" {
+		t.Fatalf("before reload: %q", got)
+	}
+	exec(t, c, "truncate table dbt_fabio.stg_customers")
+	exec(t, c, "insert into dbt_fabio.stg_customers values (1, 'reloaded')")
+	if got := queryString(t, c, "select src from dbt_fabio.stg_customers"); got != "reloaded" {
+		t.Fatalf("reloaded in place: got %q, want reloaded", got)
+	}
 }
 
 func TestCopyAndNoticeSettings(t *testing.T) {

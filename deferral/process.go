@@ -356,8 +356,21 @@ func prodWriteError(rel string) *pgproto3.ErrorResponse {
 // trackDDL remembers the relations this statement creates, replaces, renames or drops in the open transaction
 // (overlay over the shared dev catalog) and the schemas to invalidate when the transaction ends.
 func (s *session) trackDDL(an *rewrite.Analysis, sql string, ts *targetState, scope catalog.Scope) {
+	devTarget := s.target.database + "." + s.target.schema
 	for _, st := range an.Statements {
 		if !st.DDL {
+			// DML into a node's dev relation (a seed reloaded in place: TRUNCATE + INSERT; an incremental model's
+			// INSERT/MERGE) means dbt is building that node now: it counts as selected (SPEC §4.3).
+			for _, ref := range st.References {
+				if ref.Role != rewrite.Write {
+					continue
+				}
+				if rel, ok := resolveRel(ref, scope); ok {
+					if m, ok := ts.devmap.Lookup(rel); ok {
+						s.e.sel.markBuilt(devTarget, m.UniqueID)
+					}
+				}
+			}
 			continue
 		}
 		kind := strings.ToUpper(st.Kind)
@@ -415,7 +428,7 @@ func (s *session) trackDDL(an *rewrite.Analysis, sql string, ts *targetState, sc
 			}
 			if created {
 				if m, ok := ts.devmap.Lookup(rel); ok {
-					s.e.sel.markBuilt(s.target.database+"."+s.target.schema, m.UniqueID)
+					s.e.sel.markBuilt(devTarget, m.UniqueID)
 				}
 			}
 			prevRel = rel
