@@ -270,6 +270,24 @@ func (c *Config) set(s setting, raw any) error {
 	return err
 }
 
+// unknownEnv lists DEFERPROXY_* variables of environ that configure nothing: a misspelt variable would otherwise be
+// silently ignored. DEFERPROXY_CONFIG is the config file; DEFERPROXY_VENV is the test venv of the Makefile.
+func unknownEnv(environ []string) []string {
+	known := map[string]bool{envPrefix + "CONFIG": true, envPrefix + "VENV": true}
+	for _, s := range settings {
+		known[s.env()] = true
+	}
+	var unknown []string
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, envPrefix) && !known[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	sort.Strings(unknown)
+	return unknown
+}
+
 // checkKeys refuses unknown top-level YAML keys: a misspelt key silently ignored is a misconfiguration found late.
 func checkKeys(all map[string]any, file string) error {
 	known := make(map[string]bool, len(settings))

@@ -308,3 +308,11 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+func TestUnknownEnv(t *testing.T) {
+	got := unknownEnv([]string{"DEFERPROXY_DEV_SHEMA=x", "DEFERPROXY_DEV_SCHEMA=y", "DEFERPROXY_CONFIG=c", "DEFERPROXY_VENV=v",
+		"PATH=/bin", "DEFERPROXY_LISTEN=:1", "DEFERPROXY_UPSTREM=postgres://h/d"})
+	if want := []string{"DEFERPROXY_DEV_SHEMA", "DEFERPROXY_UPSTREM"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("unknownEnv = %v, want %v", got, want)
+	}
+}

@@ -43,6 +43,9 @@ flags win over the environment, which wins over the file. See deferproxy.example
 			if err != nil {
 				return usageError{err}
 			}
+			for _, k := range unknownEnv(os.Environ()) {
+				log.Warn("ignoring unknown environment variable", "name", k, "hint", "the variables are DEFERPROXY_<KEY> for the keys of deferproxy.example.yaml")
+			}
 			return serve(cmd.Context(), cfg, log)
 		},
 	}
