@@ -43,6 +43,8 @@ flags win over the environment, which wins over the file. See deferproxy.example
 			if err != nil {
 				return usageError{err}
 			}
+			// Parts that log before they are handed a logger (libraries, init paths) use the same handler.
+			slog.SetDefault(log)
 			for _, k := range unknownEnv(os.Environ()) {
 				log.Warn("ignoring unknown environment variable", "name", k, "hint", "the variables are DEFERPROXY_<KEY> for the keys of deferproxy.example.yaml")
 			}
