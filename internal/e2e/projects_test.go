@@ -52,8 +52,10 @@ type fidelityCase struct {
 
 // knownDifference is a documented, asserted difference between native defer and the proxy.
 type knownDifference struct {
-	why        string   // one line; the README explains it
-	proxyReads []string // relations the proxy run names and the native run does not
+	why         string   // one line; the README explains it
+	proxyReads  []string // relations the proxy run names and the native run does not
+	dataDiffers bool     // the dev relations must differ (else the documented difference no longer holds)
+	relations   []string // when set, only these dev relations may differ
 }
 
 // Statement templates: {dev} and {prod} are the dev and prod schemas.
