@@ -9,7 +9,9 @@ package rewrite
 //
 // Read references are reported only for qualified (2- or 3-part) names: an unqualified read may name a CTE, a temp
 // table or anything on the search path, which a lexer cannot tell apart. Write targets are reported with any number
-// of parts up to three, because the write guard (SPEC §6) must see them all.
+// of parts up to three, because the write guard (SPEC §6) must see them all. Column references whose relation part
+// is schema-qualified (s.t.col, db.s.t.*) are reported as Statement.Qualifiers, as Analyze does, so a rewrite that
+// defers s.t can rename them with it.
 
 // maxLevels bounds the nesting the lexer tracks; deeper text is scanned but its names are left alone.
 const maxLevels = 64
@@ -24,8 +26,6 @@ type level struct {
 	with bool
 	// using: a DELETE or MERGE stands at this level, so its first USING names a relation.
 	using bool
-	// paren: opened by '(' (not '[' or '{').
-	paren bool
 	// setList: in the SET list of an UPDATE (or MERGE's UPDATE SET, ON CONFLICT DO UPDATE SET), where the name
 	// after SET or ',' is an assignment target, not a column reference.
 	setList bool
@@ -139,13 +139,13 @@ func (l *lexer) top() *level {
 	return &l.levels[l.depth]
 }
 
-func (l *lexer) push(paren bool) {
+func (l *lexer) push() {
 	if l.depth == maxLevels-1 || l.over > 0 {
 		l.over++
 		return
 	}
 	l.depth++
-	l.levels[l.depth] = level{paren: paren}
+	l.levels[l.depth] = level{}
 }
 
 func (l *lexer) pop() {
@@ -341,7 +341,7 @@ func (l *lexer) punct(t token) {
 	case '(', '[', '{':
 		fromParen := c == '(' && l.expect == expRead
 		l.expect = expNone
-		l.push(c == '(')
+		l.push()
 		if fromParen && l.over == 0 {
 			// FROM (a.b JOIN c.d ON …) or FROM (SELECT …): a join tree or a subquery; SELECT ends the list.
 			l.top().fromList = true
@@ -1018,7 +1018,7 @@ func equalFoldASCII(a, b string) bool {
 // addRef appends a Reference for n to the statement's references.
 func (l *lexer) addRef(n *name, role Role) {
 	if l.refs == nil {
-		l.refs = make([]Reference, 0, 4) // a typical dbt statement names a few relations; append grows it
+		l.refs = make([]Reference, 0, 3) // a typical dbt statement names a few relations; append grows it
 	}
 	l.refs = l.appendRef(l.refs, n, role)
 }
@@ -1030,8 +1030,8 @@ func (l *lexer) appendRef(refs []Reference, n *name, role Role) []Reference {
 	}
 	if l.strs == nil {
 		// Sized for a few 3-part names; append grows them for more.
-		l.strs = make([]string, 0, 24)
-		l.flags = make([]bool, 0, 12)
+		l.strs = make([]string, 0, 18)
+		l.flags = make([]bool, 0, 9)
 	}
 	si, fi := len(l.strs), len(l.flags)
 	for i := 0; i < n.n; i++ {
