@@ -93,20 +93,30 @@ for p in $PXPORT $BXPORT; do
 done
 
 port_of() { case $1 in direct) echo "$PGPORT";; proxy) echo "$PXPORT";; pgbouncer) echo "$BXPORT";; esac; }
+BX_REAL=$(pgrep -P "$BX_PID" pgbouncer || echo "$BX_PID")
+# cpu_ticks PID: user+system CPU time of a process in clock ticks. CPU per transaction is the fair measure of a
+# middlebox's cost when the machine is shared: it does not depend on how long others kept the CPU.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+pid_of() { case $1 in proxy) echo "$PX_PID";; pgbouncer) echo "$BX_REAL";; *) echo "";; esac; }
+HZ=$(getconf CLK_TCK)
 
 RES="$OUT/pgbench.csv"
-echo "round,mode,clients,target,tps,latency_ms" >"$RES"
+echo "round,mode,clients,target,tps,latency_ms,cpu_us_per_tx" >"$RES"
 echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for r in $(seq "$ROUNDS"); do
   for m in $MODES; do
     for c in $CLIENTS; do
       j=$(( c < 2 ? 1 : 2 ))
       for t in $TARGETS; do
+        pid=$(pid_of "$t"); t0=0; [ -n "$pid" ] && t0=$(cpu_ticks "$pid")
         o=$("$BIN/pgbench" -h 127.0.0.1 -p "$(port_of "$t")" -U postgres -n -S -M "$m" -c "$c" -j "$j" -T "$DURATION" postgres 2>&1) || { echo "$o" >&2; exit 1; }
+        t1=0; [ -n "$pid" ] && t1=$(cpu_ticks "$pid")
         tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' <<<"$o")
         lat=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' <<<"$o")
-        echo "$r,$m,$c,$t,$tps,$lat" >>"$RES"
-        echo "round $r $m c=$c $t: $tps tps, $lat ms" >&2
+        ntx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$o")
+        cpu=$(python3 -c "print(f'{($t1-$t0)/$HZ*1e6/max($ntx,1):.1f}' if '$pid' else '')")
+        echo "$r,$m,$c,$t,$tps,$lat,$cpu" >>"$RES"
+        echo "round $r $m c=$c $t: $tps tps, $lat ms, ${cpu:-–} µs CPU/tx" >&2
       done
     done
   done
@@ -119,15 +129,15 @@ rows = list(csv.DictReader(open(sys.argv[1])))
 agg = {}
 for r in rows:
     k = (r["mode"], int(r["clients"]), r["target"])
-    agg.setdefault(k, []).append((float(r["tps"]), float(r["latency_ms"])))
-print("| mode | clients | direct TPS | proxy TPS | PgBouncer TPS | direct ms | proxy ms | PgBouncer ms | proxy/direct | proxy/PgBouncer |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    agg.setdefault(k, []).append((float(r["tps"]), float(r["latency_ms"]), float(r["cpu_us_per_tx"] or "nan")))
+print("| mode | clients | direct TPS | proxy TPS | PgBouncer TPS | direct ms | proxy ms | PgBouncer ms | proxy/direct | proxy/PgBouncer | proxy CPU µs/tx | PgBouncer CPU µs/tx |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for mode in ("simple", "extended"):
     for c in sorted({k[1] for k in agg}):
-        g = lambda t, i: st.median(v[i] for v in agg.get((mode, c, t), [(float("nan"),) * 2]))
+        g = lambda t, i: st.median(v[i] for v in agg.get((mode, c, t), [(float("nan"),) * 3]))
         if (mode, c, "proxy") not in agg: continue
         d, p, b = g("direct", 0), g("proxy", 0), g("pgbouncer", 0)
-        print(f"| {mode} | {c} | {d:,.0f} | {p:,.0f} | {b:,.0f} | {g('direct',1):.3f} | {g('proxy',1):.3f} | {g('pgbouncer',1):.3f} | {p/d:.2f} | {p/b:.2f} |")
+        print(f"| {mode} | {c} | {d:,.0f} | {p:,.0f} | {b:,.0f} | {g('direct',1):.3f} | {g('proxy',1):.3f} | {g('pgbouncer',1):.3f} | {p/d:.2f} | {p/b:.2f} | {g('proxy',2):.1f} | {g('pgbouncer',2):.1f} |")
 print("\nMedians of %d rounds of %s s each (TPS without initial connection time)." % (len({r['round'] for r in rows}), sys.argv[2]))
 PY
 
