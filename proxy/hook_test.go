@@ -39,6 +39,9 @@ func (s *testSession) Statement(_ context.Context, kind proxy.StatementKind, sql
 	s.h.stmts = append(s.h.stmts, sql)
 	s.h.mu.Unlock()
 	res := proxy.StatementResult{SQL: sql}
+	if strings.Contains(sql, "hook_panics") {
+		panic("test hook panics")
+	}
 	if strings.EqualFold(strings.TrimSpace(sql), "select 1") {
 		res.SQL = "select 2"
 	}
@@ -225,4 +228,25 @@ func TestHookRefusedParse(t *testing.T) {
 	if strings.Join(got, ",") != want {
 		t.Fatalf("got  %s\nwant %s", strings.Join(got, ","), want)
 	}
+}
+
+// TestHookPanic: a panicking Hook ends its own session with XX000; the proxy and other sessions go on.
+func TestHookPanic(t *testing.T) {
+	c := pgtest.Shared(t)
+	tp := startProxy(t, c, proxy.Config{Hook: &testHook{}})
+	ctx := ctxT(t)
+	other := connect(t, tp.url("postgres", "", "", ""))
+	conn := connect(t, tp.url("postgres", "", "", ""))
+	_, err := conn.Exec(ctx, "select 'hook_panics'")
+	if err == nil {
+		t.Fatal("statement ran although the Hook panicked")
+	}
+	if code := pgCode(err); code != "" && code != "XX000" {
+		t.Fatalf("want XX000, got %v", err)
+	}
+	var n int
+	if err := other.QueryRow(ctx, "select 1").Scan(&n); err != nil || n != 2 {
+		t.Fatalf("other session: %v %d", err, n)
+	}
+	connect(t, tp.url("postgres", "", "", ""))
 }

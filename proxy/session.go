@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -60,6 +61,7 @@ func (s *Server) newSession(ctx context.Context, c net.Conn, reject bool) *sessi
 // serve runs the whole session.
 func (ss *session) serve() {
 	defer ss.finish()
+	defer ss.recoverPanic("client side")
 	if err := ss.handshake(); err != nil {
 		var refused *errUpstreamRefused
 		switch {
@@ -269,6 +271,7 @@ func (ss *session) loop() {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		defer ss.recoverPanic("upstream side")
 		ss.upstreamSide(u2c)
 	}()
 	ss.clientSide(c2u, cs)
@@ -353,6 +356,25 @@ func (ss *session) upstreamSide(p *pump) {
 	}
 	ss.client.Close()
 	ss.up.Close()
+}
+
+// recoverPanic keeps a panic (in a Hook, say) from taking the whole proxy down: the session ends with XX000, the
+// others go on.
+func (ss *session) recoverPanic(where string) {
+	if r := recover(); r != nil {
+		ss.s.log.Error("panic in session; closing it", "session", ss.id, "where", where, "panic", fmt.Sprint(r),
+			"stack", string(debug.Stack()))
+		ss.kill(fatal("XX000", "internal error in deferproxy; the session was closed"))
+		ss.clientDone.Store(true)
+		ss.mu.Lock()
+		if ss.up != nil {
+			_ = ss.up.SetReadDeadline(aLongTimeAgo)
+		}
+		if where == "upstream side" {
+			ss.client.Close() // the upstream side is the client's writer, and it is gone
+		}
+		ss.mu.Unlock()
+	}
 }
 
 // lingerClose ends the client connection after a FATAL so that the client can read it: closing a socket with unread
