@@ -15,7 +15,7 @@
 //	{"Type":"Parse","Name":"s1","Query":"select $1::int"}
 //	{"Type":"Sync"}
 //
-//	until [ignore=NoticeResponse,…]
+//	until [ignore=NoticeResponse,…] [mask=Where,…]
 //	ReadyForQuery
 //	----
 //	{"Type":"ParseComplete"}
@@ -40,7 +40,7 @@
 // the proxy's key must reach the right upstream backend).
 //
 // until reads backend messages until it has seen the listed message types in order, and records them all (except
-// types named in ignore=). A closed connection is recorded as the line EOF; "until EOF" waits for it.
+// types named in ignore=); fields named in mask= are shown as "*" (for values that depend on timing). A closed connection is recorded as the line EOF; "until EOF" waits for it.
 //
 // What legitimately differs between servers, sessions and the proxy is masked before comparison: BackendKeyData
 // values, the md5 salt and SCRAM exchange data, NotificationResponse PIDs, RowDescription table OIDs (every run uses a
@@ -315,15 +315,18 @@ func runScript(t *testing.T, s *script, tg scriptTarget) (runResult, error) {
 			if cur == nil || cur.fe == nil {
 				return res, fmt.Errorf("line %d: until without an open connection", b.line)
 			}
-			ignore := map[string]bool{}
+			ignore, mask := map[string]bool{}, map[string]bool{}
 			for _, f := range args {
-				if v, ok := strings.CutPrefix(f, "ignore="); ok {
-					for _, typ := range strings.Split(v, ",") {
-						ignore[typ] = true
-					}
+				k, v, _ := strings.Cut(f, "=")
+				set := map[string]map[string]bool{"ignore": ignore, "mask": mask}[k]
+				if set == nil {
+					return res, fmt.Errorf("line %d: unknown until option %q (want ignore= or mask=)", b.line, f)
+				}
+				for _, name := range strings.Split(v, ",") {
+					set[name] = true
 				}
 			}
-			out, err := receiveUntil(cur, b.input, ignore)
+			out, err := receiveUntil(cur, b.input, ignore, mask)
 			res = append(res, out)
 			if err != nil {
 				return res, fmt.Errorf("line %d (block %d): %w; got so far:\n%s", b.line, i, err, strings.Join(out, "\n"))
@@ -333,7 +336,7 @@ func runScript(t *testing.T, s *script, tg scriptTarget) (runResult, error) {
 	return res, nil
 }
 
-func receiveUntil(c *scriptConn, want []string, ignore map[string]bool) ([]string, error) {
+func receiveUntil(c *scriptConn, want []string, ignore, mask map[string]bool) ([]string, error) {
 	var out []string
 	_ = c.conn.SetReadDeadline(time.Now().Add(blockTimeout))
 	var pending []string // consecutive ParameterStatus lines, sorted when the run ends
@@ -359,7 +362,7 @@ func receiveUntil(c *scriptConn, want []string, ignore map[string]bool) ([]strin
 		if ignore[typ] {
 			continue
 		}
-		line, err := renderBackend(msg)
+		line, err := renderBackend(msg, mask)
 		if err != nil {
 			return out, err
 		}
@@ -471,7 +474,7 @@ func scriptConnect(tg scriptTarget, args []string) (*scriptConn, []string, error
 			sc.close()
 			return nil, out, fmt.Errorf("startup: %w", err)
 		}
-		line, err := renderBackend(msg)
+		line, err := renderBackend(msg, nil)
 		if err != nil {
 			sc.close()
 			return nil, out, err
@@ -690,7 +693,8 @@ func decodeFrontend(line string) (pgproto3.FrontendMessage, error) {
 }
 
 // renderBackend renders a backend message as one JSON line, "Type" first, with what legitimately differs masked.
-func renderBackend(msg pgproto3.BackendMessage) (string, error) {
+// Fields named in mask are replaced by "*" where present.
+func renderBackend(msg pgproto3.BackendMessage, mask map[string]bool) (string, error) {
 	typ := msgType(msg)
 	var raw []byte
 	var err error
@@ -747,6 +751,11 @@ func renderBackend(msg pgproto3.BackendMessage) (string, error) {
 			if m, ok := v.(map[string]any); ok && len(m) == 0 {
 				delete(fields, k)
 			}
+		}
+	}
+	for k := range mask {
+		if _, ok := fields[k]; ok {
+			fields[k] = "*"
 		}
 	}
 	keys := make([]string, 0, len(fields))
