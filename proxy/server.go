@@ -36,7 +36,7 @@ const (
 	DefaultHandshakeTimeout = 30 * time.Second
 )
 
-// ErrServerClosed is returned by Serve and ListenAndServe after Shutdown.
+// ErrServerClosed is returned by Serve and ListenAndServe after Shutdown or when their context is done.
 var ErrServerClosed = errors.New("proxy: server closed")
 
 // Stats are the server's counters.
@@ -118,7 +118,8 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 }
 
 // Serve accepts client connections on ln. When ctx is done, Serve stops accepting and ends every session at once
-// (57P01); use Shutdown for a graceful stop. Serve always closes ln and returns ErrServerClosed after Shutdown.
+// (57P01); use Shutdown for a graceful stop. Serve always closes ln, and returns ErrServerClosed after Shutdown or
+// once ctx is done.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.mu.Lock()
 	if s.closed {
@@ -156,7 +157,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 				return ErrServerClosed
 			}
 			if ctx.Err() != nil {
-				return ctx.Err()
+				return ErrServerClosed
 			}
 			if isTimeout(err) || isTemporaryAccept(err) {
 				// Out of file descriptors and the like: back off as net/http does.
