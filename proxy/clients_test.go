@@ -6,6 +6,8 @@ package proxy_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"github.com/deferproxy/deferproxy/internal/pgtest"
+	"github.com/deferproxy/deferproxy/proxy"
 )
 
 // clientTarget is one address a client test talks to.
@@ -262,5 +265,42 @@ func TestPsycopg2ThroughProxy(t *testing.T) {
 				t.Errorf("psycopg2 output:\n%s\nwant:\n%s\nstderr:\n%s", stdout, want, stderr)
 			}
 		})
+	}
+}
+
+// TestChannelBindingAcrossProxy covers SCRAM when the proxy presents its own certificate and the upstream is TLS too:
+// the proxy must not offer SCRAM-SHA-256-PLUS (a binding to the client's TLS connection cannot verify upstream), so a
+// libpq client that requires channel binding refuses cleanly, and one with channel_binding=disable (the documented
+// setting for this deployment) logs in over TLS.
+func TestChannelBindingAcrossProxy(t *testing.T) {
+	c := pgtest.Shared(t)
+	ca, cert, key, err := pgtest.WriteCertificates(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := tls.LoadX509KeyPair(cert, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := startProxy(t, c, proxy.Config{
+		Upstream: fmt.Sprintf("postgres://%s/postgres?sslmode=verify-full&sslrootcert=%s", c.Addr(), c.CAFile),
+		TLS:      &tls.Config{Certificates: []tls.Certificate{pair}},
+	})
+	db := c.NewDatabase(t)
+	h, p, _ := strings.Cut(tp.addr, ":")
+	conn := func(cb string) string {
+		return "host=" + h + " port=" + p + " user=" + pgtest.ScramUser + " password=" + pgtest.ScramPass + " dbname=" + db +
+			" sslmode=verify-full sslrootcert=" + ca + " channel_binding=" + cb + " connect_timeout=10"
+	}
+	psql := filepath.Join(c.BinDir, "psql")
+	ctx := context.Background()
+	out, stderr, err := runClient(t, ctx, nil, psql, "-X", "-A", "-t", "-d", conn("disable"), "-c",
+		"select current_user, ssl from pg_stat_ssl where pid = pg_backend_pid()")
+	if err != nil || strings.TrimSpace(out) != "scram_user|t" {
+		t.Errorf("channel_binding=disable through a TLS proxy with its own certificate: %q %v\n%s", out, err, stderr)
+	}
+	_, stderr, err = runClient(t, ctx, nil, psql, "-X", "-A", "-t", "-d", conn("require"), "-c", "select 1")
+	if err == nil || !strings.Contains(stderr, "channel binding is required") {
+		t.Errorf("channel_binding=require: err %v, stderr %q; want libpq's refusal, since the proxy must not offer SCRAM-SHA-256-PLUS", err, stderr)
 	}
 }
