@@ -1,6 +1,28 @@
 // Package deferral is the defer engine: it joins the production manifest, the developer's dev target and the SQL
 // analysis of rewrite/ into a proxy.Hook that rewrites read references to production, guards production against dev
 // writes and tells the client what it did (SPEC §4–§8).
+//
+// Per statement: the prefilter (dev schemas holding deferrable nodes, production schemas; plus node identifiers when
+// the session's search_path reaches one of them) — no match, nothing else is done. Otherwise the shared analysis
+// cache, one manifest snapshot, the dbt query comment (executing node, invocation), the write guard (never fails
+// open), catalog.Decide for every read reference, the introspection literals of catalog queries, and the notices.
+//
+// Decisions this package makes where the SPEC leaves room:
+//   - SET/RESET deferproxy.mode are forwarded to the server (PostgreSQL keeps a placeholder for two-part names, so
+//     the client gets the server's own CommandComplete, and failed-transaction and protocol state stay exact) and
+//     tracked here with PostgreSQL's rules: a SET inside a transaction that rolls back is undone, SET LOCAL ends
+//     with the transaction. An invalid value is refused with 22023. SHOW deferproxy.mode and SHOW
+//     deferproxy.status are rewritten to a one-row SELECT, which works in both protocols.
+//   - notices: first — every statement with deferrals gets one NOTICE; the first of the session also carries, as
+//     DETAIL, the manifest source, invocation id, dbt version and generated_at. all — every NOTICE carries it.
+//     off — no deferral NOTICEs. WARNINGs (fail open, stale manifest, dev view over production) are always sent,
+//     each once per session except the view warning, which follows every such CREATE VIEW.
+//   - Statements that do not parse are forwarded unchanged (reads fail open, one WARNING per session); the write
+//     guard still applies to the lexer's write targets, and refuses a write-looking statement whose target the
+//     lexer could not read when a production schema name occurs in it.
+//   - A named prepared statement keeps the decision made at its Parse: the hook sees Parse, not Bind, so a client
+//     that prepares once and executes later (pgx's statement cache, JDBC) does not see dev relations created in
+//     between. psycopg2 (dbt-postgres) and psql send every statement as a new Query/Parse.
 package deferral
 
 import (
