@@ -386,7 +386,7 @@ func (l *lexer) keyword(t token, k kw) {
 		if k == kwWith {
 			c.with = true
 		} else if l.depth == 0 {
-			l.setKind("VALUES")
+			l.setKind("SELECT") // a VALUES list is a query
 		}
 	case kwFrom:
 		c.setList = false
@@ -584,16 +584,24 @@ func (l *lexer) statement(k kw, first bool) bool {
 		l.kind = "GRANT"
 	case kwRevoke:
 		l.kind = "REVOKE"
-	case kwSet:
+	case kwSet, kwReset:
 		l.kind = "SET"
 	case kwShow:
 		l.kind = "SHOW"
 	case kwBegin, kwStart:
 		l.kind = "BEGIN"
-	case kwCommit:
+	case kwCommit, kwEnd:
 		l.kind = "COMMIT"
-	case kwRollback:
+	case kwRollback, kwAbort:
 		l.kind = "ROLLBACK"
+	case kwExecute:
+		l.kind = "EXECUTE"
+	case kwDeallocate:
+		l.kind = "DEALLOCATE"
+	case kwVacuum:
+		l.kind = "VACUUM"
+	case kwAnalyze:
+		l.kind = "ANALYZE"
 	case kwUse:
 		l.kind = "USE"
 	case kwDescribe:
@@ -601,7 +609,7 @@ func (l *lexer) statement(k kw, first bool) bool {
 	case kwCall:
 		l.kind = "CALL"
 	case kwDeclare:
-		l.kind = "DECLARE"
+		l.kind = "DECLARE CURSOR"
 	case kwDo:
 		l.kind = "DO"
 	case kwTable:
@@ -625,7 +633,7 @@ func (l *lexer) updateAhead() bool {
 	if t.kind != tkWord && t.kind != tkQuoted || l.kwOf(t) == kwSet {
 		return false
 	}
-	n, ok := l.name(t, l.kwOf(t))
+	n, ok := l.name(t, reservedOnly(l.kwOf(t)))
 	if !ok || n.call {
 		return false
 	}
@@ -646,26 +654,37 @@ func (l *lexer) updateAhead() bool {
 // of the other CREATE statements.
 func (l *lexer) create() {
 	l.kind = "CREATE"
-	materialized := false
+	materialized, foreign := false, false
 	for {
 		pos, gap := l.s.pos, l.s.gap
 		t := l.s.next()
 		switch l.kwOf(t) {
 		case kwOr, kwReplace, kwGlobal, kwLocal, kwTemp, kwTemporary, kwTransient, kwVolatile, kwUnlogged, kwSecure,
-			kwRecursive, kwForeign, kwExternal, kwDynamic, kwIceberg, kwHybrid, kwUnique:
+			kwRecursive, kwExternal, kwDynamic, kwIceberg, kwHybrid, kwUnique:
+			continue
+		case kwForeign:
+			foreign = true
 			continue
 		case kwMaterialized:
 			materialized = true
 			continue
 		case kwTable:
 			l.kind, l.ddl = "CREATE TABLE", true
+			if foreign {
+				l.kind = "CREATE FOREIGN TABLE"
+			}
 		case kwView:
 			l.kind, l.ddl = "CREATE VIEW", true
 			if materialized {
 				l.kind = "CREATE MATERIALIZED VIEW"
 			}
 		case kwIndex:
-			l.kind = "CREATE INDEX"
+			l.kind, l.ddl = "CREATE INDEX", true
+			return
+		case kwSequence:
+			l.kind, l.ddl = "CREATE SEQUENCE", true
+		case kwTrigger:
+			l.kind = "CREATE TRIGGER"
 			return
 		case kwSchema:
 			l.kind, l.ddl = "CREATE SCHEMA", true
@@ -714,15 +733,10 @@ func (l *lexer) ifExists() bool {
 
 // drop reads DROP <relation kind> [IF EXISTS] name [, …]. Every name is a write target.
 func (l *lexer) drop() {
-	l.kind = "DROP"
-	if l.accept(kwSchema) {
-		l.ddl = true
-		return
-	}
+	l.kind, l.ddl = "DROP", true
 	if !l.relationObject() {
 		return
 	}
-	l.ddl = true
 	if l.ifExists() {
 		l.writeTarget(true)
 	}
@@ -743,12 +757,21 @@ func (l *lexer) alter() {
 		l.kind = "ALTER TABLE"
 	case kwView:
 		l.kind = "ALTER VIEW"
+	case kwIndex:
+		l.kind = "ALTER INDEX"
+	case kwSequence:
+		l.kind = "ALTER SEQUENCE"
 	case kwMaterialized:
 		if !l.accept(kwView) {
 			return
 		}
 		l.kind = "ALTER MATERIALIZED VIEW"
-	case kwForeign, kwDynamic, kwExternal, kwIceberg, kwHybrid:
+	case kwForeign:
+		if !l.accept(kwTable) {
+			return
+		}
+		l.kind = "ALTER FOREIGN TABLE"
+	case kwDynamic, kwExternal, kwIceberg, kwHybrid:
 		if !l.accept(kwTable) {
 			return
 		}
@@ -757,6 +780,8 @@ func (l *lexer) alter() {
 		l.s.pos, l.s.gap = pos, gap
 		return
 	}
+	// Any change to a relation counts as DDL (as Analyze counts it): the dev catalog cache forgets what it knew.
+	l.ddl = true
 	if !l.ifExists() {
 		return
 	}
@@ -843,7 +868,7 @@ func (l *lexer) grantOn() {
 			return
 		}
 		k := l.kwOf(t)
-		n, ok := l.name(t, k)
+		n, ok := l.name(t, reservedOnly(k))
 		if !ok || n.unsure || n.call {
 			l.s.pos, l.s.gap = pos, gap
 			return
@@ -870,7 +895,7 @@ func (l *lexer) writeTarget(list bool) {
 			l.s.pos, l.s.gap = pos, gap
 			return
 		}
-		n, ok := l.name(t, l.kwOf(t))
+		n, ok := l.name(t, reservedOnly(l.kwOf(t)))
 		if !ok {
 			l.s.pos, l.s.gap = pos, gap
 			return
@@ -949,14 +974,26 @@ func (l *lexer) name(t token, k kw) (n name, ok bool) {
 	return n, true
 }
 
+// reservedOnly keeps k when it is a reserved keyword and drops it otherwise, so that name() accepts an
+// unreserved keyword (rows, comment, …) as a one-part name where a relation name must follow.
+func reservedOnly(k kw) kw {
+	if reserved(k) {
+		return k
+	}
+	return kwNone
+}
+
 // place records a name found where expectation exp said a relation stands, if it is certain enough.
 func (l *lexer) place(n *name, exp expectation) {
 	if !n.relation() {
 		return
 	}
 	if exp == expRead {
+		if n.call {
+			return // a function: pg_input_error_info(…) is no catalog relation either
+		}
 		l.noteCatalog(n)
-		if (n.n < 2 && !l.unqualifiedReads) || n.call {
+		if n.n < 2 && !l.unqualifiedReads {
 			return
 		}
 		l.addRef(n, Read)

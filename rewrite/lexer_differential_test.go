@@ -217,16 +217,20 @@ type diffStats struct {
 	lexAllReads, agreedAll              int // every read position, unqualified ones included (lexAnalyze's test mode)
 	lexWrites, agreedWrites             int
 	lexQuals, pgQuals, agreedQuals      int // column qualifiers
-	wrong                               []string
+	// Statement flags, on single statements both read: same Kind, same DDL flag, same CatalogQuery flag.
+	kindTotal, kindSame, ddlSame, catalogSame int
+	kindDiff                                  map[string]int
+	wrong                                     []string
 }
 
 func (s *diffStats) String() string {
 	return fmt.Sprintf("%d texts, %d lexer statements, %d parsed by pg_query (%d not); qualified reads: lexer %d, "+
 		"Analyze %d, agreed %d; all read positions: lexer %d, agreed %d; "+
 		"write targets: lexer %d, agreed %d; column qualifiers: lexer %d, Analyze %d, agreed %d; "+
-		"Analyze references in all %d; wrong %d",
+		"Analyze references in all %d; statements compared %d: same kind %d, same DDL flag %d, same catalog flag %d; wrong %d",
 		s.texts, s.statements, s.parsed, s.unparsed, s.lexReads, s.pgQualified, s.agreed, s.lexAllReads, s.agreedAll,
-		s.lexWrites, s.agreedWrites, s.lexQuals, s.pgQuals, s.agreedQuals, s.pgAll, len(s.wrong))
+		s.lexWrites, s.agreedWrites, s.lexQuals, s.pgQuals, s.agreedQuals, s.pgAll,
+		s.kindTotal, s.kindSame, s.ddlSame, s.catalogSame, len(s.wrong))
 }
 
 // diffText compares the lexer with the parser on each statement of text: every reference LexAnalyze reports must
@@ -251,6 +255,23 @@ func diffText(t *testing.T, st *diffStats, name, text string) {
 		var refs []Reference
 		for _, pst := range pq.Statements {
 			refs = append(refs, pst.References...)
+		}
+		if len(pq.Statements) == 1 {
+			ps := pq.Statements[0]
+			st.kindTotal++
+			if ps.Kind == ls.Kind {
+				st.kindSame++
+			} else {
+				st.kindDiff[ls.Kind+" / "+ps.Kind]++
+			}
+			if ps.DDL == ls.DDL {
+				st.ddlSame++
+			}
+			if ps.CatalogQuery == ls.CatalogQuery {
+				st.catalogSame++
+			} else if ls.CatalogQuery {
+				st.wrong = append(st.wrong, fmt.Sprintf("%s stmt %d: lexer says catalog query, the parser does not\n%s", name, si, clip(stmt)))
+			}
 		}
 		st.parsed++
 		st.pgAll += len(refs)
@@ -359,11 +380,12 @@ func TestLexerDifferential(t *testing.T) {
 		{"lexer goldens", lexGoldenTexts},
 	} {
 		t.Run(c.corpus, func(t *testing.T) {
-			var st diffStats
+			st := diffStats{kindDiff: map[string]int{}}
 			for _, x := range c.texts(t) {
 				diffText(t, &st, x.name, x.sql)
 			}
 			t.Logf("%s: %s", c.corpus, &st)
+			t.Logf("%s: kinds that differ (lexer / parser): %v", c.corpus, st.kindDiff)
 			fmt.Printf("lexer differential %s: %s\n", c.corpus, &st)
 			for i, w := range st.wrong {
 				if i == 300 {

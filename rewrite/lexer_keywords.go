@@ -109,6 +109,13 @@ const (
 	kwWhere
 	kwWindow
 	kwWith
+	kwAbort
+	kwDeallocate
+	kwExecute
+	kwReset
+	kwSequence
+	kwTrigger
+	kwVacuum
 )
 
 // keywordOf classifies an unquoted word, case-insensitively, without allocating.
@@ -334,6 +341,36 @@ func keywordOf(w string) kw {
 		return kwWindow
 	case "WITH":
 		return kwWith
+	case "ABORT":
+		return kwAbort
+	case "DEALLOCATE":
+		return kwDeallocate
+	case "EXECUTE":
+		return kwExecute
+	case "RESET":
+		return kwReset
+	case "SEQUENCE":
+		return kwSequence
+	case "TRIGGER":
+		return kwTrigger
+	case "VACUUM":
+		return kwVacuum
 	}
 	return kwNone
+}
+
+// reserved reports whether k is a keyword that cannot stand unquoted as a relation name (PostgreSQL reserves it, or
+// it is a modifier that the statement readers consume). A word like ROWS or COMMENT can name a table; SELECT cannot.
+func reserved(k kw) bool {
+	switch k {
+	case kwNone, kwRows, kwComment, kwSchema, kwTemp, kwTemporary, kwView, kwStart, kwFirst, kwLocal, kwGlobal,
+		kwSequence, kwTrigger, kwFunction, kwProcedure, kwIndex, kwExecute, kwDeallocate, kwReset,
+		kwPrepare, kwRefresh, kwRename, kwReplace, kwRecursive, kwExternal, kwDynamic, kwIceberg, kwHybrid,
+		kwTransient, kwVolatile, kwSecure, kwOverwrite, kwSwap, kwAtomic, kwAlso, kwInstead, kwIdentifier,
+		kwMerge, kwCall, kwCommit, kwRollback, kwAbort, kwBegin, kwLock, kwCopy, kwDelete, kwInsert, kwUpdate,
+		kwSet, kwShow, kwUse, kwDescribe, kwDeclare, kwTruncate, kwVacuum, kwExplain, kwQualify, kwMinus,
+		kwConnect, kwUnlogged, kwMaterialized, kwValues, kwInto:
+		return false
+	}
+	return true
 }

@@ -245,7 +245,7 @@ func TestLexAnalyzeFlags(t *testing.T) {
 		{`select * from "information_schema"."columns"`, Postgres, false, true, "SELECT", 1, ""},
 		{`select * from dev.pg_thing`, Postgres, false, false, "SELECT", 1, ""},
 		{`create schema if not exists dev`, Postgres, true, false, "CREATE SCHEMA", 1, ""},
-		{`alter table dev.t add column a int`, Postgres, false, false, "ALTER TABLE", 1, ""},
+		{`alter table dev.t add column a int`, Postgres, true, false, "ALTER TABLE", 1, ""},
 		{`alter table dev.t set schema prod`, Postgres, true, false, "ALTER TABLE", 1, ""},
 		{`insert into dev.t values (1)`, Postgres, false, false, "INSERT", 1, ""},
 		{`begin; select 1; commit;`, Postgres, false, false, "BEGIN", 3, "begin"},
@@ -254,8 +254,10 @@ func TestLexAnalyzeFlags(t *testing.T) {
 		{"select 1 // ; comment\n; select 2", Snowflake, false, false, "SELECT", 2, "select 1 // ; comment\n"},
 		{`(select 1) union (select 2)`, Postgres, false, false, "SELECT", 1, ""},
 		{`with x as (select 1) select * from x`, Postgres, false, false, "SELECT", 1, ""},
-		{`values (1, 2)`, Postgres, false, false, "VALUES", 1, ""},
-		{`vacuum dev.t`, Postgres, false, false, "OTHER", 1, ""},
+		{`values (1, 2)`, Postgres, false, false, "SELECT", 1, ""},
+		{`vacuum dev.t`, Postgres, false, false, "VACUUM", 1, ""},
+		{`cluster dev.t`, Postgres, false, false, "OTHER", 1, ""},
+		{`update rows set x = 1`, Postgres, false, false, "UPDATE", 1, ""},
 	}
 	for _, tc := range tests {
 		a := LexAnalyze(tc.sql, tc.d)
