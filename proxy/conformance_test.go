@@ -24,11 +24,12 @@
 // A script may hold several connections: "connect as=NAME …" opens (or replaces) the connection NAME, and
 // "send on=NAME", "until on=NAME", "cancel on=NAME" use it; without as=/on= the default connection is meant.
 //
-// connect opens a new connection (closing the previous one of that name): it sends the StartupMessage (KEY=VALUE pairs other than
-// user/password/database/protocol/ssl become startup parameters), answers the server's authentication request
-// (cleartext, md5 or SCRAM-SHA-256) and records every backend message up to ReadyForQuery, an ErrorResponse or EOF. A
-// script that does not start with connect gets a silent "connect user=trust_user" first. The database defaults to a
-// fresh database created for each run of the script.
+// connect opens a new connection (closing the previous one of that name): with ssl=require it first sends
+// SSLRequest and does TLS (verify-full against the cluster's CA), then it sends the StartupMessage (KEY=VALUE pairs
+// other than user/password/database/protocol/ssl become startup parameters; values are URL-unescaped), answers the
+// server's authentication request (cleartext, md5 or SCRAM-SHA-256) and records every backend message up to
+// ReadyForQuery, an ErrorResponse or EOF. A script that does not start with connect gets a silent
+// "connect user=trust_user" first. The database defaults to a fresh database created for each run of the script.
 //
 // send writes its frontend messages (pgproto3's JSON, "Type" naming the message) in one write, so a block is a
 // pipeline. Two additions: CopyData takes "Text" (a string) instead of hex "Data", and FunctionCall takes
@@ -40,7 +41,8 @@
 // the proxy's key must reach the right upstream backend).
 //
 // until reads backend messages until it has seen the listed message types in order, and records them all (except
-// types named in ignore=); fields named in mask= are shown as "*" (for values that depend on timing). A closed connection is recorded as the line EOF; "until EOF" waits for it.
+// types named in ignore=); fields named in mask= are shown as "*" (for values that depend on timing). A closed
+// connection is recorded as the line EOF; "until EOF" waits for it.
 //
 // What legitimately differs between servers, sessions and the proxy is masked before comparison: BackendKeyData
 // values, the md5 salt and SCRAM exchange data, NotificationResponse PIDs, RowDescription table OIDs (every run uses a
