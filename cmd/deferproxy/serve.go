@@ -298,6 +298,16 @@ type engineStatus struct{ e *deferral.Engine }
 
 func (s engineStatus) Status() any { return s.e.Status() }
 
+// LatestDeferrals implements admin.DeferralLister for the status page.
+func (s engineStatus) LatestDeferrals() []admin.Deferral {
+	recent := s.e.Status().Recent
+	out := make([]admin.Deferral, len(recent))
+	for i, r := range recent {
+		out[i] = admin.Deferral{At: r.At, Session: r.Session, NodeID: r.NodeID, From: r.From, To: r.To}
+	}
+	return out
+}
+
 // readiness is /readyz: the upstream accepts TCP connections and, with an engine, a production manifest is loaded.
 func readiness(upstream string, eng *deferral.Engine) func(context.Context) error {
 	u, _ := url.Parse(upstream) // validated already

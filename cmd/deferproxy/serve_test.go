@@ -59,10 +59,17 @@ func testConfig(t *testing.T, upstream string) Config {
 // --tls-cert/--tls-key, the engine from --manifest, the admin listener, then a graceful shutdown.
 func TestInstance(t *testing.T) {
 	cluster := pgtest.Shared(t)
-	cfg := testConfig(t, cluster.URL(pgtest.SuperUser, "", "postgres"))
-	cfg.TLSCert, cfg.TLSKey = cluster.CertFile, cluster.KeyFile
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	// The bundled example's database (the only test of this binary that creates it on the shared cluster).
+	_, cleanup, err := loadDemo(ctx, cluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	cfg := testConfig(t, cluster.URL(pgtest.SuperUser, "", demoDatabase))
+	cfg.CatalogDSN = cluster.URL(pgtest.SuperUser, "", demoDatabase)
+	cfg.TLSCert, cfg.TLSKey = cluster.CertFile, cluster.KeyFile
 	inst, err := start(ctx, cfg, newTestLogger(t))
 	if err != nil {
 		t.Fatal(err)
@@ -76,13 +83,17 @@ func TestInstance(t *testing.T) {
 
 	// TLS: verify-full against the test CA proves the proxy presented the configured certificate.
 	_, port, _ := net.SplitHostPort(inst.proxyAddr())
-	conn, err := pgx.Connect(ctx, "postgres://postgres@127.0.0.1:"+port+"/postgres?sslmode=verify-full&sslrootcert="+cluster.CAFile)
+	conn, err := pgx.Connect(ctx, "postgres://postgres@127.0.0.1:"+port+"/"+demoDatabase+"?sslmode=verify-full&sslrootcert="+cluster.CAFile)
 	if err != nil {
 		t.Fatalf("TLS connect through the proxy: %v", err)
 	}
 	var mode string
 	if err := conn.QueryRow(ctx, "SHOW deferproxy.mode").Scan(&mode); err != nil || mode != "defer" {
 		t.Fatalf("SHOW deferproxy.mode = %q, %v (is the engine wired in?)", mode, err)
+	}
+	var orders int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM dbt_demo.orders").Scan(&orders); err != nil || orders != 99 {
+		t.Fatalf("deferred read of dbt_demo.orders: %d, %v", orders, err)
 	}
 
 	admin := "http://" + inst.adminAddr()
@@ -91,16 +102,21 @@ func TestInstance(t *testing.T) {
 	}
 	code, metrics := httpGet(t, admin+"/metrics")
 	for _, w := range []string{"deferproxy_sessions_active 1", "deferproxy_engine_enabled 1", "deferproxy_manifest_loaded 1",
-		`deferproxy_engine_sessions{mode="defer"} 1`, "deferproxy_statements_total"} {
+		`deferproxy_engine_sessions{mode="defer"} 1`, "deferproxy_deferrals_total 1", "deferproxy_statements_rewritten_total 1",
+		"deferproxy_manifest_stale 0"} {
 		if code != 200 || !strings.Contains(metrics, w) {
 			t.Errorf("/metrics (%d) lacks %q", code, w)
 		}
+	}
+	code, page := httpGet(t, admin+"/")
+	if code != 200 || !strings.Contains(page, "<td><code>dbt_demo.orders</code></td><td><code>analytics.orders</code></td>") {
+		t.Errorf("status page (%d) does not list the deferral:\n%s", code, page)
 	}
 	var out strings.Builder
 	if err := showStatus(ctx, inst.adminAddr(), &out); err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{"ready", "1 open", "jaffle_shop cf60827c", "Default mode   defer", "postgres         postgres"} {
+	for _, w := range []string{"ready", "1 open", "jaffle_shop cf60827c", "Default mode   defer", "postgres         jaffle", "dbt_demo.orders → analytics.orders"} {
 		if !strings.Contains(out.String(), w) {
 			t.Errorf("status lacks %q:\n%s", w, out.String())
 		}
@@ -115,7 +131,7 @@ func TestInstance(t *testing.T) {
 		t.Fatalf("POST /mode: %v %v", resp, err)
 	}
 	resp.Body.Close()
-	conn2, err := pgx.Connect(ctx, "postgres://postgres@"+inst.proxyAddr()+"/postgres?sslmode=disable")
+	conn2, err := pgx.Connect(ctx, "postgres://postgres@"+inst.proxyAddr()+"/"+demoDatabase+"?sslmode=disable")
 	if err != nil {
 		t.Fatal(err)
 	}

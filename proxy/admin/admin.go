@@ -23,6 +23,20 @@ type StatusSource interface {
 	Status() any
 }
 
+// DeferralLister is implemented by an engine that can list its latest deferrals; the page shows them first.
+type DeferralLister interface {
+	LatestDeferrals() []Deferral
+}
+
+// Deferral is one relation reference that was read from production instead of dev.
+type Deferral struct {
+	At      time.Time
+	Session uint64
+	NodeID  string
+	From    string // the dev relation the statement named
+	To      string // the production relation it read
+}
+
 // SessionStats are the proxy's session counters, as shown on /status and /metrics.
 type SessionStats struct {
 	Active   uint64 `json:"active"`             // sessions open now

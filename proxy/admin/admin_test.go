@@ -30,6 +30,10 @@ func (f *fakeEngine) Status() any {
 		"note": "<script>alert(1)</script>",
 	}
 }
+func (f *fakeEngine) LatestDeferrals() []Deferral {
+	return []Deferral{{At: time.Date(2026, 11, 25, 21, 0, 0, 0, time.UTC), Session: 3, NodeID: "model.jaffle_shop.orders",
+		From: "dbt_demo.orders", To: "analytics.orders"}}
+}
 func (f *fakeEngine) Describe(ch chan<- *prometheus.Desc) { f.deferrals.Describe(ch) }
 func (f *fakeEngine) Collect(ch chan<- prometheus.Metric) { f.deferrals.Collect(ch) }
 
@@ -92,7 +96,9 @@ func TestHandlers(t *testing.T) {
 			"deferproxy_engine_enabled 1", "deferproxy_deferrals_total 3", "go_goroutines"}},
 		{name: "page", path: "/", wantCode: 200, wantType: "text/html; charset=utf-8", wantBody: []string{
 			"deferproxy <code>v1.2.3</code>", "2 active, 7 sessions since start", "dbt_demo.orders", "analytics.orders",
-			"latest_deferrals", "&lt;script&gt;"}, notBody: []string{"<script>alert"}},
+			"latest_deferrals", "&lt;script&gt;", "<h2>Latest deferrals</h2>",
+			"<td>21:00:00</td><td>3</td><td><code>dbt_demo.orders</code></td><td><code>analytics.orders</code></td><td><code>model.jaffle_shop.orders</code></td>"},
+			notBody: []string{"<script>alert"}},
 		{name: "unknown path", path: "/nope", wantCode: 404},
 	}
 	for _, tt := range tests {
@@ -137,8 +143,8 @@ func TestStatusWithoutEngine(t *testing.T) {
 		t.Errorf("metrics lack deferproxy_engine_enabled 0:\n%s", metrics)
 	}
 	_, page, _ := get(t, ts.URL+"/")
-	if !strings.Contains(page, "pass-through: no manifest configured") {
-		t.Errorf("page lacks the engine note:\n%s", page)
+	if !strings.Contains(page, "pass-through: no manifest configured") || strings.Contains(page, "Latest deferrals") {
+		t.Errorf("page lacks the engine note or lists deferrals without an engine:\n%s", page)
 	}
 }
 

@@ -31,10 +31,16 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	var latest []Deferral
+	if l, ok := s.cfg.Engine.(DeferralLister); ok {
+		latest = l.LatestDeferrals()
+	}
 	if err := pageTemplate.Execute(w, struct {
 		Status
 		EngineView any
-	}{st, engine}); err != nil {
+		Latest     []Deferral
+		HasLister  bool
+	}{st, engine, latest, isLister(s.cfg.Engine)}); err != nil {
 		s.cfg.Logger.Warn("admin: render page", "err", err)
 	}
 }
@@ -60,4 +66,9 @@ func sortedKeys(m map[string]any) []string {
 	}
 	sort.Strings(ks)
 	return ks
+}
+
+func isLister(e StatusSource) bool {
+	_, ok := e.(DeferralLister)
+	return ok
 }
