@@ -122,9 +122,14 @@ func Start(ctx context.Context, opt Options) (*Cluster, error) {
 		gid, _ := strconv.Atoi(u.Gid)
 		c.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
 	}
-	c.dir, err = os.MkdirTemp(c.tempBase(), "pgtest-")
+	base := c.tempBase()
+	removeStale(base)
+	c.dir, err = os.MkdirTemp(base, "pgtest-")
 	if err != nil {
 		return nil, fmt.Errorf("create cluster dir: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(c.dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		return nil, fmt.Errorf("write cluster owner: %w", err)
 	}
 	ok := false
 	defer func() {
@@ -172,6 +177,31 @@ func Start(ctx context.Context, opt Options) (*Cluster, error) {
 	}
 	ok = true
 	return c, nil
+}
+
+// ownerFile in a cluster directory holds the pid of the test process that created it.
+const ownerFile = "owner.pid"
+
+// removeStale deletes cluster directories under base left by test processes that died without Stop (killed, or a
+// package without pgtest.Main): their owner process is gone, and so is their postmaster (Pdeathsig).
+func removeStale(base string) {
+	dirs, _ := filepath.Glob(filepath.Join(base, "pgtest-*"))
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join(d, ownerFile))
+		if err != nil {
+			continue // being created right now, or not ours
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid <= 0 || syscall.Kill(pid, 0) != syscall.ESRCH {
+			continue
+		}
+		if pm, err := os.ReadFile(filepath.Join(d, "data", "postmaster.pid")); err == nil {
+			if ppid, err := strconv.Atoi(strings.SplitN(string(pm), "\n", 2)[0]); err == nil && syscall.Kill(ppid, 0) != syscall.ESRCH {
+				continue // its postmaster still runs
+			}
+		}
+		_ = os.RemoveAll(d)
+	}
 }
 
 // tempBase is the directory to create the cluster in: os.TempDir(), unless the server's OS user could not reach it
