@@ -308,7 +308,9 @@ func (ss *session) clientSide(p *pump, cs *clientSide) {
 	default:
 		ss.s.log.Debug("client connection ended", "session", ss.id, "err", err)
 	}
-	ss.clientDone.Store(true)
+	if we == nil {
+		ss.clientDone.Store(true) // (when the upstream failed, the upstream side tells the client: 08006)
+	}
 	if !cs.terminated && we == nil && ss.inflight() && ss.key != nil {
 		// The client is gone (or was sent away) while a statement runs: PostgreSQL would only notice when it writes
 		// the result, so cancel it now.
