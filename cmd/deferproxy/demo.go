@@ -265,6 +265,7 @@ var demoScript = []demoStep{
 	{"5. The production write guard: a dev session may not write into production",
 		"DELETE FROM analytics.orders WHERE order_id = 1"},
 	{"", "SELECT count(*) AS orders_in_production FROM analytics.orders"},
+	{"6. Which production run this session defers to", "SHOW deferproxy.status"},
 }
 
 // runDemoScript runs demoScript through the proxy with pgx (extended protocol, like most drivers), printing each

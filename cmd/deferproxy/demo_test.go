@@ -48,6 +48,8 @@ func TestDemo(t *testing.T) {
 		"ERROR 42501: ",
 		"analytics.orders",
 		"orders_in_production=99",
+		"=> SHOW deferproxy.status",
+		"deferproxy.status=production run jaffle_shop cf60827c-453f-4929-9179-15db56c9c697",
 		"relations deferred 3, refused 1",
 		"Latest deferrals",
 		"psql:",
