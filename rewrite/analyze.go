@@ -53,6 +53,7 @@ func analyzeTree(sql string, tree *pg_query.ParseResult) *Analysis {
 			if len(w.quals) > 0 {
 				st.Qualifiers = sortRefs(w.quals)
 			}
+			st.Schemas = w.schemas
 			for _, r := range w.refs {
 				if r.Role == Read && isCatalogRef(r) {
 					st.CatalogQuery = true
@@ -114,6 +115,7 @@ type walker struct {
 	stmtStart, stmtEnd int
 	refs               []Reference
 	quals              []Reference
+	schemas            []Reference
 	scopes             [][]string
 	// writeDefault makes plain RangeVars write targets (inside statements whose every relation is a target,
 	// such as CREATE PUBLICATION … FOR TABLE).
@@ -212,6 +214,12 @@ func (w *walker) role() Role {
 func (w *walker) visit(m proto.Message) {
 	if m == nil || !m.ProtoReflect().IsValid() { // nil, or a typed nil pointer for an absent field
 		return
+	}
+	switch x := m.(type) {
+	case *pg_query.DropStmt, *pg_query.RenameStmt, *pg_query.AlterOwnerStmt, *pg_query.GrantStmt:
+		if w.schemaStmt(x) {
+			return
+		}
 	}
 	switch x := m.(type) {
 	case *pg_query.Node:

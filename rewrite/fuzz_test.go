@@ -35,6 +35,11 @@ func FuzzAnalyze(f *testing.F) {
 				t.Fatalf("statement %d starts at %d before the previous end %d", si, s.Start, prevStmtEnd)
 			}
 			prevStmtEnd = s.End
+			for _, r := range s.Schemas {
+				if r.Start < 0 || r.End > len(sql) || r.Start > r.End || len(r.Parts) != 1 || r.Role != Write {
+					t.Fatalf("malformed schema reference %+v", r)
+				}
+			}
 			prev := -1
 			for _, r := range s.References {
 				if r.Start < 0 || r.End > len(sql) || r.Start >= r.End {

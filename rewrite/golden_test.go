@@ -83,6 +83,10 @@ func goldenReport(t *testing.T, sql string) string {
 			fmt.Fprintf(&b, "  %-5s %-40s parts=%s normalized=%s [%d:%d]\n", r.Role, sql[r.Start:r.End],
 				showParts(r.Parts, r.Quoted), strings.Join(r.Normalized, "."), r.Start, r.End)
 		}
+		for _, r := range s.Schemas {
+			fmt.Fprintf(&b, "  schema %-39s parts=%s normalized=%s [%d:%d]\n", sql[r.Start:r.End],
+				showParts(r.Parts, r.Quoted), strings.Join(r.Normalized, "."), r.Start, r.End)
+		}
 	}
 	b.WriteString("deferrals:\n")
 	for _, d := range res.Deferrals {

@@ -48,6 +48,8 @@ func stmtKind(n *pg_query.Node) (kind string, ddl bool) {
 			return "ALTER " + objectWords(x.RenameStmt.RelationType), true // a column, constraint, … of a relation
 		}
 		return "ALTER " + objectWords(x.RenameStmt.RenameType), true
+	case *pg_query.Node_AlterOwnerStmt:
+		return "ALTER " + objectWords(x.AlterOwnerStmt.ObjectType), false
 	case *pg_query.Node_AlterObjectSchemaStmt:
 		return "ALTER " + objectWords(x.AlterObjectSchemaStmt.ObjectType), true
 	case *pg_query.Node_TruncateStmt:

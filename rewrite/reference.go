@@ -62,6 +62,11 @@ type Statement struct {
 	// offered to a Resolver; Rewrite swaps one together with a deferred reference to the same schema-qualified
 	// relation, so the column still finds its FROM item.
 	Qualifiers []Reference
+	// Schemas are the schemas the statement drops, renames, changes the owner of, or grants/revokes privileges on
+	// (DROP SCHEMA, ALTER SCHEMA … RENAME TO (both names) / OWNER TO, GRANT|REVOKE … ON SCHEMA, … ON ALL
+	// TABLES|SEQUENCES|FUNCTIONS IN SCHEMA), each with Parts [schema] and Role Write. A production schema here is
+	// a write into production for the write guard (SPEC §6), like a production write target.
+	Schemas []Reference
 }
 
 // Analysis is the result of analysing a SQL string. It is immutable and may be shared (the cache hands out one
