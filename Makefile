@@ -53,7 +53,7 @@ fuzz-short:
 	done
 
 demo: build postgres
-	$(GO) run ./cmd/deferproxy demo
+	./$(BIN) demo
 
 run: demo
 
