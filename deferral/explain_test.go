@@ -46,6 +46,8 @@ func TestExplainDecisions(t *testing.T) {
 		{"prod write refused", "", "insert into analytics.orders select * from dbt_fabio.stg_orders", "insert into analytics.orders select * from dbt_fabio.stg_orders", "refuse,keep", true},
 		{"prod write refused in mode off", "off", "delete from analytics.customers", "delete from analytics.customers", "refuse", true},
 		{"prod schema write refused", "", "create table analytics.mine (id int)", "create table analytics.mine (id int)", "refuse", true},
+		{"drop production schema refused", "", "drop schema analytics cascade", "drop schema analytics cascade", "", true},
+		{"drop dev schema allowed", "", "drop schema dbt_fabio cascade", "drop schema dbt_fabio cascade", "", false},
 		{"dev write allowed", "", "insert into dbt_fabio.orders select * from dbt_fabio.stg_orders", "insert into dbt_fabio.orders select * from analytics.stg_orders", "keep,defer", false},
 		{"introspection literals", "", "select column_name from information_schema.columns where table_name = 'stg_orders' and table_schema = 'dbt_fabio'",
 			"select column_name from information_schema.columns where table_name = 'stg_orders' and table_schema = 'analytics'", "keep", false},

@@ -295,6 +295,15 @@ func guard(an *rewrite.Analysis, sql string, prod *catalog.Manifest, ts *targetS
 		}
 		// The guard never fails open: a statement that did not parse and whose write target the lexer could not
 		// read is refused when it names a production schema at all.
+		// DROP/ALTER SCHEMA name no relation: refuse when they name a production schema.
+		kind := strings.ToUpper(st.Kind)
+		if an.Parsed && writes == 0 && st.DDL && (strings.HasPrefix(kind, "DROP") || strings.HasPrefix(kind, "ALTER")) {
+			for _, ps := range ts.prodSchemas {
+				if containsWordFold(sql[st.Start:st.End], ps) {
+					return ps + " (a production schema)"
+				}
+			}
+		}
 		if !an.Parsed && writes == 0 && isWriteVerb(firstWord(sql[st.Start:st.End])) {
 			for _, ps := range ts.prodSchemas {
 				if containsWordFold(sql[st.Start:st.End], ps) {
