@@ -76,6 +76,7 @@ type lexer struct {
 	stmts []Statement
 	refs  []Reference
 	quals []Reference // column qualifiers (Statement.Qualifiers)
+	schms []Reference // schemas dropped, renamed, re-owned or granted on (Statement.Schemas)
 	// strs and flags are arenas the references' Parts, Normalized and Quoted slices are cut from.
 	strs  []string
 	flags []bool
@@ -84,6 +85,7 @@ type lexer struct {
 	stmtStart int // byte offset where the current statement began
 	refStart  int // index in refs of the current statement's first reference
 	qualStart int // index in quals of the current statement's first qualifier
+	schmStart int // index in schms of the current statement's first schema
 	hasTokens bool
 	kind      string
 	ddl       bool
@@ -221,6 +223,7 @@ func (l *lexer) beginStatement(at int) {
 	l.stmtStart = at
 	l.refStart = len(l.refs)
 	l.qualStart = len(l.quals)
+	l.schmStart = len(l.schms)
 	l.prevTok = token{}
 	l.hasTokens = false
 	l.kind = ""
@@ -252,9 +255,13 @@ func (l *lexer) endStatement(at int) {
 	if len(quals) == 0 {
 		quals = nil
 	}
+	schms := l.schms[l.schmStart:len(l.schms):len(l.schms)]
+	if len(schms) == 0 {
+		schms = nil
+	}
 	l.stmts = append(l.stmts, Statement{
 		Start: l.stmtStart, End: at, Kind: kind, CatalogQuery: l.catalog, DDL: l.ddl, References: refs,
-		Qualifiers: quals,
+		Qualifiers: quals, Schemas: schms,
 	})
 }
 
@@ -734,6 +741,12 @@ func (l *lexer) ifExists() bool {
 // drop reads DROP <relation kind> [IF EXISTS] name [, …]. Every name is a write target.
 func (l *lexer) drop() {
 	l.kind, l.ddl = "DROP", true
+	if l.accept(kwSchema) {
+		if l.ifExists() {
+			l.schemaNames(true)
+		}
+		return
+	}
 	if !l.relationObject() {
 		return
 	}
@@ -748,6 +761,7 @@ func (l *lexer) alter() {
 	l.kind = "ALTER"
 	if l.accept(kwSchema) {
 		l.kind, l.ddl = "ALTER SCHEMA", true
+		l.alterSchema()
 		return
 	}
 	pos, gap := l.s.pos, l.s.gap
@@ -856,6 +870,18 @@ func (l *lexer) copyStmt() {
 // object type (PostgreSQL's default is TABLE) a name counts only when a ',' , TO or FROM follows it, so SCHEMA s,
 // FUNCTION f(…), ALL TABLES IN SCHEMA s and the like are left alone.
 func (l *lexer) grantOn() {
+	if l.accept(kwSchema) {
+		l.schemaNames(true)
+		return
+	}
+	if l.accept(kwAll) || l.accept(kwFuture) {
+		// ALL TABLES IN SCHEMA s, FUTURE VIEWS IN SCHEMA db.s: the privilege lands on the schema's objects.
+		t := l.s.next()
+		if t.kind == tkWord && l.accept(kwIn) && l.accept(kwSchema) {
+			l.schemaNames(true)
+		}
+		return
+	}
 	if l.relationObject() {
 		l.writeTarget(true)
 		return
@@ -883,6 +909,69 @@ func (l *lexer) grantOn() {
 			l.place(&n, expWrite)
 		}
 		return
+	}
+}
+
+// alterSchema reads ALTER SCHEMA [IF EXISTS] name RENAME TO new | OWNER TO role | SWAP WITH other (Snowflake).
+func (l *lexer) alterSchema() {
+	if !l.ifExists() {
+		return
+	}
+	pos, gap := l.s.pos, l.s.gap
+	t := l.s.next()
+	n, ok := l.schemaName(t)
+	if !ok {
+		l.s.pos, l.s.gap = pos, gap
+		return
+	}
+	switch {
+	case l.accept(kwRename):
+		if l.accept(kwTo) {
+			l.schms = l.appendRef(l.schms, &n, Write)
+			l.schemaNames(false)
+		}
+	case l.accept(kwSwap):
+		if l.accept(kwWith) {
+			l.schms = l.appendRef(l.schms, &n, Write)
+			l.schemaNames(false)
+		}
+	case l.accept(kwOwner):
+		if l.accept(kwTo) {
+			l.schms = l.appendRef(l.schms, &n, Write)
+		}
+	}
+}
+
+// schemaName reads a schema name starting at t: one part, or in Snowflake also database.schema.
+func (l *lexer) schemaName(t token) (name, bool) {
+	if t.kind != tkWord && t.kind != tkQuoted {
+		return name{}, false
+	}
+	n, ok := l.name(t, reservedOnly(l.kwOf(t)))
+	maxParts := 1
+	if l.dialect == Snowflake {
+		maxParts = 2
+	}
+	if !ok || !n.relation() || n.call || n.n > maxParts {
+		return name{}, false
+	}
+	return n, true
+}
+
+// schemaNames reads one schema name (list: a comma-separated list of them) into the statement's Schemas.
+func (l *lexer) schemaNames(list bool) {
+	for {
+		pos, gap := l.s.pos, l.s.gap
+		n, ok := l.schemaName(l.s.next())
+		if !ok {
+			l.s.pos, l.s.gap = pos, gap
+			return
+		}
+		l.schms = l.appendRef(l.schms, &n, Write)
+		if !list || !l.isPunct(l.peek(), ',') {
+			return
+		}
+		l.s.next()
 	}
 }
 

@@ -211,12 +211,13 @@ func rangeVarRefs(sql string, tree *pg_query.ParseResult) []pgRef {
 
 // diffStats counts the differential test's outcomes.
 type diffStats struct {
-	texts, statements, parsed, unparsed int
-	pgAll                               int // every RangeVar
-	lexReads, pgQualified, agreed       int // qualified reads
-	lexAllReads, agreedAll              int // every read position, unqualified ones included (lexAnalyze's test mode)
-	lexWrites, agreedWrites             int
-	lexQuals, pgQuals, agreedQuals      int // column qualifiers
+	texts, statements, parsed, unparsed  int
+	pgAll                                int // every RangeVar
+	lexReads, pgQualified, agreed        int // qualified reads
+	lexAllReads, agreedAll               int // every read position, unqualified ones included (lexAnalyze's test mode)
+	lexWrites, agreedWrites              int
+	lexQuals, pgQuals, agreedQuals       int // column qualifiers
+	lexSchemas, pgSchemas, agreedSchemas int // schemas acted on (Statement.Schemas)
 	// Statement flags, on single statements both read: same Kind, same DDL flag, same CatalogQuery flag.
 	kindTotal, kindSame, ddlSame, catalogSame int
 	kindDiff                                  map[string]int
@@ -226,10 +227,10 @@ type diffStats struct {
 func (s *diffStats) String() string {
 	return fmt.Sprintf("%d texts, %d lexer statements, %d parsed by pg_query (%d not); qualified reads: lexer %d, "+
 		"Analyze %d, agreed %d; all read positions: lexer %d, agreed %d; "+
-		"write targets: lexer %d, agreed %d; column qualifiers: lexer %d, Analyze %d, agreed %d; "+
+		"write targets: lexer %d, agreed %d; column qualifiers: lexer %d, Analyze %d, agreed %d; schemas: lexer %d, Analyze %d, agreed %d; "+
 		"Analyze references in all %d; statements compared %d: same kind %d, same DDL flag %d, same catalog flag %d; wrong %d",
 		s.texts, s.statements, s.parsed, s.unparsed, s.lexReads, s.pgQualified, s.agreed, s.lexAllReads, s.agreedAll,
-		s.lexWrites, s.agreedWrites, s.lexQuals, s.pgQuals, s.agreedQuals, s.pgAll,
+		s.lexWrites, s.agreedWrites, s.lexQuals, s.pgQuals, s.agreedQuals, s.lexSchemas, s.pgSchemas, s.agreedSchemas, s.pgAll,
 		s.kindTotal, s.kindSame, s.ddlSame, s.catalogSame, len(s.wrong))
 }
 
@@ -315,6 +316,24 @@ func diffText(t *testing.T, st *diffStats, name, text string) {
 			}
 		}
 		st.pgQuals += len(qualByStart)
+		schemaByStart := map[int]Reference{}
+		for _, pst := range pq.Statements {
+			for _, q := range pst.Schemas {
+				schemaByStart[q.Start] = q
+			}
+		}
+		st.pgSchemas += len(schemaByStart)
+		for _, q := range ls.Schemas {
+			st.lexSchemas++
+			p, found := schemaByStart[q.Start-ls.Start]
+			if !found || p.End != q.End-ls.Start || !equalStrings(p.Parts, q.Parts) || !equalStrings(p.Normalized, q.Normalized) ||
+				fmt.Sprint(p.Quoted) != fmt.Sprint(q.Quoted) || p.Role != q.Role {
+				st.wrong = append(st.wrong, fmt.Sprintf("%s stmt %d: lexer schema %q at %d is not the parser's (%v %+v)\n%s",
+					name, si, text[q.Start:q.End], q.Start-ls.Start, found, p, clip(stmt)))
+				continue
+			}
+			st.agreedSchemas++
+		}
 		for _, q := range ls.Qualifiers {
 			st.lexQuals++
 			p, found := qualByStart[q.Start-ls.Start]

@@ -42,6 +42,7 @@ func FuzzLexAnalyze(f *testing.F) {
 		}
 		byStart := map[int]Reference{}
 		qualByStart := map[int]Reference{}
+		schemaByStart := map[int]Reference{}
 		for _, st := range pa.Statements {
 			for _, r := range st.References {
 				byStart[r.Start] = r
@@ -49,12 +50,21 @@ func FuzzLexAnalyze(f *testing.F) {
 			for _, q := range st.Qualifiers {
 				qualByStart[q.Start] = q
 			}
+			for _, q := range st.Schemas {
+				schemaByStart[q.Start] = q
+			}
 		}
 		for _, st := range a.Statements {
 			for _, q := range st.Qualifiers {
 				p, ok := qualByStart[q.Start]
 				if !ok || p.End != q.End || !equalStrings(p.Parts, q.Parts) || !equalStrings(p.Normalized, q.Normalized) {
 					t.Fatalf("lexer qualifier %s is not the parser's (%v)\nSQL: %q", describeRef(sql, q), ok, sql)
+				}
+			}
+			for _, q := range st.Schemas {
+				p, ok := schemaByStart[q.Start]
+				if !ok || p.End != q.End || !equalStrings(p.Parts, q.Parts) || !equalStrings(p.Normalized, q.Normalized) {
+					t.Fatalf("lexer schema %s is not the parser's (%v)\nSQL: %q", describeRef(sql, q), ok, sql)
 				}
 			}
 			for _, r := range st.References {

@@ -116,6 +116,9 @@ const (
 	kwSequence
 	kwTrigger
 	kwVacuum
+	kwIn
+	kwFuture
+	kwOwner
 )
 
 // keywordOf classifies an unquoted word, case-insensitively, without allocating.
@@ -355,6 +358,12 @@ func keywordOf(w string) kw {
 		return kwTrigger
 	case "VACUUM":
 		return kwVacuum
+	case "IN":
+		return kwIn
+	case "FUTURE":
+		return kwFuture
+	case "OWNER":
+		return kwOwner
 	}
 	return kwNone
 }
@@ -369,7 +378,7 @@ func reserved(k kw) bool {
 		kwTransient, kwVolatile, kwSecure, kwOverwrite, kwSwap, kwAtomic, kwAlso, kwInstead, kwIdentifier,
 		kwMerge, kwCall, kwCommit, kwRollback, kwAbort, kwBegin, kwLock, kwCopy, kwDelete, kwInsert, kwUpdate,
 		kwSet, kwShow, kwUse, kwDescribe, kwDeclare, kwTruncate, kwVacuum, kwExplain, kwQualify, kwMinus,
-		kwConnect, kwUnlogged, kwMaterialized, kwValues, kwInto:
+		kwConnect, kwUnlogged, kwMaterialized, kwValues, kwInto, kwFuture, kwOwner:
 		return false
 	}
 	return true

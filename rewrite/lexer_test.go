@@ -46,6 +46,9 @@ func describeAnalysis(sql string, a *Analysis) string {
 		for _, q := range st.Qualifiers {
 			fmt.Fprintf(&b, "  qualifier %s\n", describeRef(sql, q))
 		}
+		for _, q := range st.Schemas {
+			fmt.Fprintf(&b, "  schema %s\n", describeRef(sql, q))
+		}
 	}
 	return b.String()
 }
@@ -312,6 +315,39 @@ func TestLexQualifiers(t *testing.T) {
 	}
 }
 
+func TestLexSchemas(t *testing.T) {
+	tests := []struct {
+		sql     string
+		d       Dialect
+		schemas []string
+	}{
+		{`drop schema if exists dev, "Prod" cascade`, Postgres, []string{`write dev => dev`, `write "Prod" => "Prod"`}},
+		{`alter schema dev rename to dev_old`, Postgres, []string{`write dev => dev`, `write dev_old => dev_old`}},
+		{`alter schema prod owner to someone`, Postgres, []string{`write prod => prod`}},
+		{`alter schema prod set tablespace x`, Postgres, nil},
+		{`grant usage on schema prod, dev to reporter`, Postgres, []string{`write prod => prod`, `write dev => dev`}},
+		{`revoke select on all tables in schema prod from reporter`, Postgres, []string{`write prod => prod`}},
+		{`grant select on prod.t to reporter`, Postgres, nil},
+		{`drop schema if exists ANALYTICS.DBT_FABIO cascade`, Snowflake, []string{`write ANALYTICS.DBT_FABIO => ANALYTICS.DBT_FABIO`}},
+		{`grant select on future tables in schema analytics.prod to role r`, Snowflake, []string{`write analytics.prod => ANALYTICS.PROD`}},
+		{`alter schema db.a swap with db.b`, Snowflake, []string{`write db.a => DB.A`, `write db.b => DB.B`}},
+		{`drop schema a.b`, Postgres, nil}, // no such PostgreSQL syntax: left alone
+	}
+	for _, tc := range tests {
+		a := LexAnalyze(tc.sql, tc.d)
+		var got []string
+		for _, st := range a.Statements {
+			for _, q := range st.Schemas {
+				got = append(got, describeRef(tc.sql, q))
+			}
+		}
+		if strings.Join(got, "\n") != strings.Join(tc.schemas, "\n") {
+			t.Errorf("schemas of\n%s\ngot:\n  %s\nwant:\n  %s", tc.sql, strings.Join(got, "\n  "), strings.Join(tc.schemas, "\n  "))
+		}
+		checkLexInvariants(t, tc.sql, tc.d, a)
+	}
+}
+
 // checkLexInvariants checks what holds for every analysis: statements in order and in bounds, references inside
 // their statement, in text order, not overlapping, with consistent parts, and each span re-lexing to the same name.
 func checkLexInvariants(t testing.TB, sql string, d Dialect, a *Analysis) {
@@ -319,6 +355,14 @@ func checkLexInvariants(t testing.TB, sql string, d Dialect, a *Analysis) {
 	prevEnd := 0
 	last := -1
 	for si, st := range a.Statements {
+		lastS := st.Start
+		for _, q := range st.Schemas {
+			if q.Start < lastS || q.End > st.End || q.Start >= q.End || len(q.Parts) < 1 || len(q.Parts) > 2 ||
+				len(q.Normalized) != len(q.Parts) || len(q.Quoted) != len(q.Parts) || q.Role != Write || q.Statement != si {
+				t.Fatalf("schema %+v of statement %d [%d:%d] is malformed or out of order", q, si, st.Start, st.End)
+			}
+			lastS = q.End
+		}
 		lastQ := st.Start
 		for _, q := range st.Qualifiers {
 			if q.Start < lastQ || q.End > st.End || q.Start >= q.End || len(q.Parts) < 2 || len(q.Parts) > 3 ||

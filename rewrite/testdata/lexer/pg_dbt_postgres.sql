@@ -75,3 +75,9 @@ select 'postgres' as database, tablename as name, schemaname as schema, 'table' 
     union all
     select 'postgres' as database, viewname as name, schemaname as schema, 'view' as type
     from pg_views where schemaname ilike 'dbt_fabio';
+
+-- dbt run-operation drop_schema / grants
+
+drop schema if exists "dbt_fabio_pr_123" cascade;
+
+grant usage on schema "dbt_fabio" to "reporter";

@@ -34,3 +34,5 @@ show terse objects in schema ANALYTICS.DBT_FABIO limit 10000;
 select * from identifier('ANALYTICS.DBT_FABIO.orders') limit 100;
 alter table ANALYTICS.DBT_FABIO.orders__dbt_tmp rename to ANALYTICS.DBT_FABIO.orders;
 grant select on ANALYTICS.DBT_FABIO.orders to role REPORTER;
+drop schema if exists ANALYTICS.DBT_FABIO_PR_123 cascade;
+grant usage on schema ANALYTICS.DBT_FABIO to role REPORTER;
