@@ -349,7 +349,7 @@ func rangeVarLocations(v any) (locs []int, ctes map[string]bool, names map[int]s
 func TestCorpusProperties(t *testing.T) {
 	stmts := corpusStatements(t)
 	var unparseable []string
-	var nStmts, nRefs, nReads, nWrites, nDeferred, nFailed int
+	var nStmts, nRefs, nReads, nWrites, nDeferred, nFailed, nQuals, nSchemas int
 	for _, cs := range stmts {
 		if _, err := pg_query.Parse(cs.sql); err != nil {
 			unparseable = append(unparseable, fmt.Sprintf("%s:%d\t%s", cs.file, cs.idx, oneLine(cs.sql, 70)))
@@ -377,6 +377,8 @@ func TestCorpusProperties(t *testing.T) {
 		}
 		for _, s := range a.Statements {
 			nStmts++
+			nQuals += len(s.Qualifiers)
+			nSchemas += len(s.Schemas)
 			for _, r := range s.References {
 				// The prefilter for a reference's schema matches its statement (no false negatives).
 				if len(r.Normalized) >= 2 && !NewPrefilter(r.Normalized[len(r.Normalized)-2:len(r.Normalized)-1]).Match(cs.sql) {
@@ -395,8 +397,8 @@ func TestCorpusProperties(t *testing.T) {
 	if nFailed > 30 {
 		t.Errorf("%d statements failed in all (first 30 shown)", nFailed)
 	}
-	t.Logf("corpus: %d split statements, %d parsed statements, %d unparseable, %d references (%d read, %d write), %d reads swapped to zz_prod",
-		len(stmts), nStmts, len(unparseable), nRefs, nReads, nWrites, nDeferred)
+	t.Logf("corpus: %d split statements, %d parsed statements, %d unparseable, %d references (%d read, %d write), %d reads swapped to zz_prod, %d column qualifiers, %d schema targets",
+		len(stmts), nStmts, len(unparseable), nRefs, nReads, nWrites, nDeferred, nQuals, nSchemas)
 	checkUnparseableList(t, unparseable)
 }
 

@@ -6,7 +6,7 @@
 //
 //	if !prefilter.Match(sql) { forward }      // Prefilter: can the text name a schema that matters? no parse
 //	a, err := cache.Analyze(sql)              // Cache of Analyze: pg_query parse + walk, once per distinct text
-//	res, err := rewrite.Rewrite(sql, a, res)  // asks the Resolver about each read reference, edits the bytes
+//	out, err := rewrite.Rewrite(sql, a, r)    // asks the Resolver r about each read reference, edits the bytes
 //
 // Analyze reads PostgreSQL with pg_query (libpg_query, PostgreSQL 16 grammar) and never deparses: a reference's span
 // starts at the parser's byte location and its end is found by scanning the name's parts in the original text;
