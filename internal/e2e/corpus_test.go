@@ -184,8 +184,8 @@ var deferProj = &project{
 		// The jaffle_shop "build +orders" shape: the seed is reloaded in place (truncate + insert) into a stale dev
 		// copy. With invocation_id in the query comment the proxy knows it is selected, in favor_state too.
 		{name: "reseed in place", args: []string{"build", "-s", "+stg_orders"}, reads: map[string][]string{
-			modeDefer:      {"dbt_dev.raw_orders", "dbt_dev.stg_orders"},
-			modeFavorState: {"dbt_dev.raw_orders", "dbt_dev.stg_orders"},
+			modeDefer:      {"dbt_dev.raw_orders"},
+			modeFavorState: {"dbt_dev.raw_orders"},
 		}},
 		{name: "adapter.get_relation on a deferred ref", args: []string{"run", "-s", "upstream_probe"},
 			reads: map[string][]string{

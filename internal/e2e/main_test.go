@@ -5,9 +5,13 @@ import (
 	"testing"
 )
 
-// TestMain stops the package's private PostgreSQL cluster (started on first use by newRig) after the tests.
+// TestMain stops the package's private PostgreSQL cluster (started on first use) and removes the project copies
+// after the tests.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	stopCluster()
+	if tmpDir != "" {
+		os.RemoveAll(tmpDir)
+	}
 	os.Exit(code)
 }

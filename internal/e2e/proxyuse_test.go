@@ -127,7 +127,7 @@ func TestProdWriteRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer conn.Close(ctx)
-		rows, err := queryStrings(ctx, conn, `select string_agg(c.relname || ':' || c.relkind, ',' order by c.relname)
+		rows, err := queryStrings(ctx, conn, `select string_agg(c.relname || ':' || c.relkind::text, ',' order by c.relname)
 			from pg_class c join pg_namespace n on n.oid = c.relnamespace
 			where n.nspname = 'analytics' and c.relkind in ('r','v','m')`)
 		if err != nil {

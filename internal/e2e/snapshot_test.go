@@ -46,7 +46,10 @@ func snapshotDev(t testing.TB, url string) relSnapshot {
 	snap := relSnapshot{}
 	for _, r := range rels {
 		kind := map[string]string{"r": "table", "v": "view", "m": "materialized view", "p": "table"}[r.kind]
-		q := fmt.Sprintf(`select t::text from %s.%s as t order by 1`, qident(r.schema), qident(r.name))
+		q, err := rowsQuery(ctx, conn, r.schema, r.name)
+		if err != nil {
+			t.Fatalf("columns of %s.%s: %v", r.schema, r.name, err)
+		}
 		var lines []string
 		rs, err := conn.Query(ctx, q)
 		if err != nil {
@@ -72,6 +75,43 @@ func snapshotDev(t testing.TB, url string) relSnapshot {
 		snap[r.schema+"."+r.name] = fmt.Sprintf("%s %d rows\n      %s", kind, len(lines), strings.Join(lines, "\n      "))
 	}
 	return snap
+}
+
+// snapshotMeta are the columns dbt snapshots fill from the clock (and a hash over it): two runs differ there by
+// construction, so the comparison keeps only whether a row is current.
+var snapshotMeta = map[string]bool{"dbt_scd_id": true, "dbt_updated_at": true, "dbt_valid_from": true, "dbt_valid_to": true}
+
+// rowsQuery is the ordered "rows as text" query of a relation; for a snapshot table the clock columns are replaced
+// by dbt_valid_to is null.
+func rowsQuery(ctx context.Context, conn *pgx.Conn, schema, name string) (string, error) {
+	rows, err := conn.Query(ctx, `select attname from pg_attribute
+		where attrelid = (quote_ident($1) || '.' || quote_ident($2))::regclass and attnum > 0 and not attisdropped
+		order by attnum`, schema, name)
+	if err != nil {
+		return "", err
+	}
+	var cols []string
+	snapshot := false
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return "", err
+		}
+		if snapshotMeta[c] {
+			snapshot = true
+			continue
+		}
+		cols = append(cols, "t."+qident(c))
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	if !snapshot {
+		return fmt.Sprintf(`select t::text from %s.%s as t order by 1`, qident(schema), qident(name)), nil
+	}
+	cols = append(cols, "t.dbt_valid_to is null")
+	return fmt.Sprintf(`select row(%s)::text from %s.%s as t order by 1`, strings.Join(cols, ", "), qident(schema),
+		qident(name)), nil
 }
 
 // resetDev drops every dev schema of the database and creates an empty dbt_dev, directly (not through the proxy).
