@@ -296,6 +296,12 @@ func TestFavorStateBySetAndStartupOption(t *testing.T) {
 	if got := queryString(t, c2, "show deferproxy.mode"); got != "favor_state" {
 		t.Fatalf("startup SHOW: %q", got)
 	}
+	// RESET returns to the connect-time value.
+	exec(t, c2, "SET deferproxy.mode = off")
+	exec(t, c2, "RESET deferproxy.mode")
+	if got := queryString(t, c2, "show deferproxy.mode"); got != "favor_state" {
+		t.Fatalf("RESET after startup option: %q", got)
+	}
 }
 
 func TestProductionWriteGuard(t *testing.T) {

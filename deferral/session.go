@@ -31,8 +31,9 @@ type session struct {
 	// mode is the committed session mode; modeTx, when non-nil, is the mode state inside the open transaction
 	// (SET deferproxy.mode is transactional like any setting: a rollback undoes it, SET LOCAL ends with the
 	// transaction).
-	mode   catalog.Mode
-	modeTx *modeTx
+	mode      catalog.Mode
+	startMode catalog.Mode // the mode at connect time (configuration default or startup option)
+	modeTx    *modeTx
 	// txStatus is the status of the latest ReadyForQuery; beginSeen says a BEGIN was sent since then (pipelined).
 	txStatus     byte
 	beginSeen    bool
@@ -91,6 +92,7 @@ func newSession(e *Engine, info proxy.SessionInfo) *session {
 			e.log.Warn("ignoring invalid deferproxy.mode in startup options", "session", info.ID, "value", v)
 		}
 	}
+	s.startMode = s.mode
 	return s
 }
 
@@ -361,7 +363,7 @@ func (s *session) control(sql string) (out string, res proxy.StatementResult, do
 			if failed {
 				continue
 			}
-			m := catalog.Mode(s.e.defaultMode.Load())
+			m := s.startMode // RESET returns to the connect-time value, as PostgreSQL's reset_val does
 			if c.kind == ctlSet {
 				m, _ = parseMode(c.value)
 			}
