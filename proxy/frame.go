@@ -9,7 +9,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-	"unsafe"
 )
 
 // Framing: a pump moves the messages of one direction of a session (client→upstream or upstream→client). It reads
@@ -98,13 +97,13 @@ type pump struct {
 
 func newPump(src, dst net.Conn, watch *[256]uint8, h handler, max, maxWhole int) *pump {
 	p := &pump{src: src, dst: dst, watch: watch, h: h, max: max, maxW: maxWhole}
-	if sc, ok := src.(syscall.Conn); ok {
+	if sc, ok := src.(syscall.Conn); ok && rawIO {
 		if rc, err := sc.SyscallConn(); err == nil {
 			p.raw = rc
 			p.rawFn = p.rawRead
 		}
 	}
-	if sc, ok := dst.(syscall.Conn); ok {
+	if sc, ok := dst.(syscall.Conn); ok && rawIO {
 		if rc, err := sc.SyscallConn(); err == nil {
 			p.rawDst = rc
 			p.rawWFn = p.rawWrite
@@ -153,6 +152,9 @@ func (p *pump) release() {
 // run pumps until the source or destination fails. It returns the error that stopped it (io.EOF for a clean close
 // of the source).
 func (p *pump) run() error {
+	if p.raw != nil && p.idle == 0 {
+		return p.runRaw()
+	}
 	for {
 		if err := p.process(); err != nil {
 			return err
@@ -296,21 +298,7 @@ func (p *pump) atBoundary() bool { return p.rem == 0 }
 
 // fill compacts the buffer and reads more.
 func (p *pump) fill() error {
-	if p.r == p.w {
-		p.r, p.w = 0, 0
-		if p.bufp == nil && len(p.buf) > maxKeptBuf {
-			p.buf = nil // drop a buffer grown for one huge inspected message
-		}
-	} else if p.r > 0 {
-		p.w = copy(p.buf, p.buf[p.r:p.w])
-		p.r = 0
-	}
-	if p.want > len(p.buf) {
-		nb := make([]byte, p.want+bufSize)
-		p.w = copy(nb, p.buf[:p.w])
-		p.putBuf()
-		p.buf = nb
-	}
+	p.compact()
 	var n int
 	var err error
 	if p.idle > 0 {
@@ -336,50 +324,23 @@ func (p *pump) fill() error {
 	return err
 }
 
-// rawRead is the syscall.RawConn read callback: a plain read(2), except that when the socket has nothing (EAGAIN) and
-// no partial message is buffered, the buffer goes back to the pool while the runtime waits for readiness, so idle
-// sessions hold no buffers. (Skipping the read that returns EAGAIN is not possible: RawConn.Read resets the poller's
-// readiness before calling back, so a skipped read can lose a wake-up.)
-func (p *pump) rawRead(fd uintptr) bool {
-	p.acquire()
-	b := p.buf[p.w:]
-	for {
-		// A raw syscall: the socket is non-blocking, so read(2) returns at once, and skipping the runtime's
-		// entersyscall/exitsyscall (and the sysmon wake-up it can cost) is measurably cheaper per round trip.
-		r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
-		switch {
-		case e == syscall.EINTR:
-			continue
-		case e == syscall.EAGAIN:
-			p.release()
-			return false
-		case e != 0:
-			p.rawN, p.rawErr = 0, e
-		case r == 0:
-			p.rawN, p.rawErr = 0, io.EOF
-		default:
-			p.rawN, p.rawErr = int(r), nil
+// compact moves unprocessed bytes to the front of the buffer and makes room for the whole message being waited for.
+func (p *pump) compact() {
+	if p.r == p.w {
+		p.r, p.w = 0, 0
+		if p.bufp == nil && len(p.buf) > maxKeptBuf {
+			p.buf = nil // drop a buffer grown for one huge inspected message
 		}
-		return true
+	} else if p.r > 0 {
+		p.w = copy(p.buf, p.buf[p.r:p.w])
+		p.r = 0
 	}
-}
-
-// rawWrite is the syscall.RawConn write callback: write(2) until p.wbuf is out, waiting for writability on EAGAIN.
-func (p *pump) rawWrite(fd uintptr) bool {
-	for len(p.wbuf) > 0 {
-		r, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&p.wbuf[0])), uintptr(len(p.wbuf)))
-		switch {
-		case e == syscall.EINTR:
-			continue
-		case e == syscall.EAGAIN:
-			return false
-		case e != 0:
-			p.wErr = e
-			return true
-		}
-		p.wbuf = p.wbuf[r:]
+	if p.want > len(p.buf) {
+		nb := make([]byte, p.want+bufSize)
+		p.w = copy(nb, p.buf[:p.w])
+		p.putBuf()
+		p.buf = nb
 	}
-	return true
 }
 
 // free returns the buffer at session end.
