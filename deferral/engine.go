@@ -233,6 +233,7 @@ type targetKey struct {
 
 // targetState is the per-target view of one pair of manifest snapshots.
 type targetState struct {
+	key       targetKey
 	prod, dev *catalog.Manifest
 	devmap    *catalog.DevMap
 	filter    prefilter
@@ -260,7 +261,7 @@ func (e *Engine) target(prod *catalog.Manifest, key targetKey) *targetState {
 		SchemaMap: e.cfg.SchemaMap,
 		Target:    catalog.DevTarget{Database: key.database, Schema: key.schema},
 	})
-	ts := &targetState{prod: prod, dev: dev, devmap: dm}
+	ts := &targetState{key: key, prod: prod, dev: dev, devmap: dm}
 	seen := map[string]bool{}
 	var names []string
 	for _, s := range dm.DevSchemas() {

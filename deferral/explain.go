@@ -70,7 +70,7 @@ func Explain(ctx context.Context, cfg ExplainConfig, sql string) (*Explanation, 
 		Prod: cfg.Manifest, Dev: cfg.DevManifest, SchemaMap: cfg.SchemaMap,
 		Target: catalog.DevTarget{Database: target.database, Schema: target.schema},
 	})
-	ts := &targetState{prod: cfg.Manifest, dev: cfg.DevManifest, devmap: dm}
+	ts := &targetState{key: target, prod: cfg.Manifest, dev: cfg.DevManifest, devmap: dm}
 	for _, s := range cfg.Manifest.ProdSchemas() {
 		ts.prodSchemas = append(ts.prodSchemas, s.Schema)
 	}

@@ -122,4 +122,18 @@ func TestGuardTempTables(t *testing.T) {
 			t.Errorf("%s: refused=%q, want %v", sql, x.Refused, refused)
 		}
 	}
+	// "$user" first: the user's schema may not exist, and then the table lands in production.
+	cfg.SearchPath, cfg.User = []string{"$user", "analytics"}, "fabio"
+	for sql, refused := range map[string]bool{
+		`create table scratch (id int)`:      true,
+		`create temp table scratch (id int)`: false,
+	} {
+		x, err := deferral.Explain(context.Background(), cfg, sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (x.Refused != "") != refused {
+			t.Errorf("%s: refused=%q, want %v", sql, x.Refused, refused)
+		}
+	}
 }

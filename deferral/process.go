@@ -285,8 +285,21 @@ func guard(an *rewrite.Analysis, sql string, prod *catalog.Manifest, ts *targetS
 				if tempTable != nil && tempTable(ref.Normalized[0]) {
 					continue
 				}
-				if strings.HasPrefix(strings.ToUpper(st.Kind), "CREATE") && declaresTemp(sql[st.Start:ref.Start]) {
-					continue
+				if strings.HasPrefix(strings.ToUpper(st.Kind), "CREATE") {
+					if declaresTemp(sql[st.Start:ref.Start]) {
+						continue
+					}
+					// PostgreSQL creates an unqualified relation in the first schema of the search_path that exists
+					// ("$user" often does not): refuse when any schema before the dev target is a production one.
+					for _, p := range scope.SearchPath {
+						if p == ts.key.schema {
+							break
+						}
+						if prod.IsProdSchema(catalog.SchemaName{Database: scope.Database, Schema: p}) {
+							return catalog.Relation{Schema: p, Identifier: ref.Normalized[0]}.String() +
+								" (an unqualified name the search_path may put in production schema " + p + ")"
+						}
+					}
 				}
 			}
 			if name, refused := catalog.ProdWriteGuard(prod, ref, scope); refused {
