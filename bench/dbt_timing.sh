@@ -113,10 +113,11 @@ for line in open(sys.argv[1]):
     k, v = line.split()
     times.setdefault(k, []).append(float(v))
 med = {k: statistics.median(v) for k, v in times.items()}
-print("| selection | native --defer (s) | through proxy (s) | proxy / native | full dev build (s) |")
-print("|---|---|---|---|---|")
+print("| selection | native --defer (s) | through proxy (s) | proxy / native (medians) | proxy / native (median of paired rounds) | full dev build (s) |")
+print("|---|---|---|---|---|---|")
 for m in sys.argv[2].split():
     n, p = med[f"native:{m}"], med[f"proxy:{m}"]
-    print(f"| `-s {m}` | {n:.2f} | {p:.2f} | {p/n:.3f} | {med['full']:.2f} |")
+    paired = statistics.median(b / a for a, b in zip(times[f"native:{m}"], times[f"proxy:{m}"]))
+    print(f"| `-s {m}` | {n:.2f} | {p:.2f} | {p/n:.3f} | {paired:.3f} | {med['full']:.2f} |")
 print(f"\nmedians of {len(times['full'])} rounds; raw: {sys.argv[1]}")
 PY
