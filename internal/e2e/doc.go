@@ -1,7 +1,18 @@
 // Package e2e proves deferproxy with real dbt: it builds production with dbt-postgres directly, then runs the same
-// dev invocations natively (`--defer --state prod`) and through the proxy (no --defer) and compares what each built and
-// which relations each read. Everything lives in _test.go files; this file only names the package.
+// dev invocations natively (`--defer --state prod [--favor-state]`) and through the proxy (no --defer; favor-state via
+// PGOPTIONS='-c deferproxy.mode=favor_state') and compares what each built (every dev relation, row for row), dbt's
+// per-node results and which relations each read (PostgreSQL's statement log, parsed with pg_query).
 //
-// The projects are the dbt corpus at ../shared/corpus/dbt (relative to the repository root) and our own
-// testdata/deferproj, always copied to a temporary directory first: the corpus is read-only in CI.
+// The projects are the dbt corpus at ../shared/corpus/dbt (relative to the repository root; DEFERPROXY_CORPUS
+// overrides the corpus directory) and our own testdata/deferproj, always copied to a temporary directory first: the
+// corpus is read-only in CI. dbt comes from the venv of pgtest.Venv (DEFERPROXY_VENV). In CI (CI=true) a missing
+// corpus, venv or PostgreSQL fails the tests.
+//
+// Differences from native defer that are inherent to a wire proxy are documented in the README ("Differences from
+// native defer") and asserted as such (fidelityCase.differs), so a change in either direction fails the suite.
+//
+//	go test -v -count=1 -timeout 30m ./internal/e2e                          # everything (~80 dbt invocations)
+//	go test -v -count=1 -run 'TestFidelity/^jaffle_shop$' ./internal/e2e     # one project
+//
+// Everything lives in _test.go files; this file only names the package.
 package e2e
