@@ -18,7 +18,7 @@ import (
 type memConn struct {
 	chunks  [][]byte
 	loop    int // repeat chunks this many times (benchmarks)
-	i       int
+	i, off  int
 	out     bytes.Buffer
 	discard bool
 }
@@ -29,13 +29,12 @@ func (c *memConn) Read(p []byte) (int, error) {
 			return 0, io.EOF
 		}
 		c.loop--
-		c.i = 0
+		c.i, c.off = 0, 0
 	}
-	n := copy(p, c.chunks[c.i])
-	if n < len(c.chunks[c.i]) {
-		c.chunks[c.i] = c.chunks[c.i][n:] // only in tests that do not loop
-	} else {
-		c.i++
+	n := copy(p, c.chunks[c.i][c.off:])
+	c.off += n
+	if c.off == len(c.chunks[c.i]) {
+		c.i, c.off = c.i+1, 0
 	}
 	return n, nil
 }
