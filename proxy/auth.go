@@ -44,6 +44,8 @@ func (ss *session) relayAuth(cr, ur *msgReader) error {
 	for {
 		msg, err := ur.message(ss.s.cfg.MaxMessageSize)
 		if err != nil {
+			_ = flush()
+			_, _ = ss.client.Write(fatal(codeConnectionFailure, "lost connection to the upstream server during startup"))
 			return fmt.Errorf("upstream during startup: %w", err)
 		}
 		typ, body := msg[0], msg[5:]
