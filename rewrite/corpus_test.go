@@ -1,46 +1,22 @@
 package rewrite
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
 	pg_query "github.com/pganalyze/pg_query_go/v5"
+
+	"github.com/deferproxy/deferproxy/internal/corpus"
 )
 
-// corpusDir finds the shared test corpus beside the repository (../shared/corpus from the repository root). In CI
-// a missing corpus is a failure, elsewhere the test is skipped.
-func corpusDir(t testing.TB) string {
-	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			c := filepath.Join(dir, "..", "shared", "corpus")
-			if _, err := os.Stat(filepath.Join(c, "pg-regress")); err == nil {
-				return c
-			}
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			break
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("test corpus not found at ../shared/corpus beside the repository root (from %s); check it out there", wd)
-	}
-	t.Skip("test corpus ../shared/corpus not found beside the repository root")
-	return ""
-}
+// corpusDir is the shared test corpus (../shared/corpus beside the repository root).
+func corpusDir(t testing.TB) string { return corpus.Dir(t) }
 
 // corpusStatement is one statement of a regression script.
 type corpusStatement struct {
@@ -49,54 +25,16 @@ type corpusStatement struct {
 	sql  string
 }
 
-var (
-	// psql ends a query with \g, \gset, \gexec… instead of ';'.
-	psqlGoRe = regexp.MustCompile(`\s\\(g|gset|gexec|gx|gdesc|crosstabview|bind|bind_named|parse|sendpipeline)\b.*$`)
-	copyInRe = regexp.MustCompile(`(?i)\bfrom\s+stdin\b.*;\s*$`)
-)
-
 // corpusStatements reads every .sql file under pg-regress: psql meta-command lines and COPY … FROM stdin data
 // are dropped, the rest is split with pg_query's scanner-based splitter.
 func corpusStatements(t testing.TB) []corpusStatement {
 	t.Helper()
-	root := filepath.Join(corpusDir(t), "pg-regress")
-	files, err := filepath.Glob(filepath.Join(root, "*", "*.sql"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no .sql files under %s: %v", root, err)
-	}
-	sort.Strings(files)
 	var out []corpusStatement
-	for _, f := range files {
-		rel, _ := filepath.Rel(root, f)
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var text strings.Builder
-		inCopy := false
-		sc := bufio.NewScanner(strings.NewReader(string(b)))
-		sc.Buffer(make([]byte, 1<<20), 1<<24)
-		for sc.Scan() {
-			line := sc.Text()
-			if inCopy {
-				if line == `\.` {
-					inCopy = false
-				}
-				continue
-			}
-			if strings.HasPrefix(strings.TrimLeft(line, " \t"), `\`) {
-				continue
-			}
-			line = psqlGoRe.ReplaceAllString(line, ";")
-			if copyInRe.MatchString(line) {
-				inCopy = true
-			}
-			text.WriteString(line)
-			text.WriteByte('\n')
-		}
-		stmts, err := pg_query.SplitWithScanner(text.String(), true)
+	for _, sc := range corpus.RegressScripts(t) {
+		rel := sc.Name
+		stmts, err := pg_query.SplitWithScanner(sc.SQL, true)
 		if err != nil { // the scanner rejects a few PG 17 literals; split like psql does instead
-			stmts = splitLikePsql(text.String())
+			stmts = splitLikePsql(sc.SQL)
 		}
 		for i, s := range stmts {
 			if strings.TrimSpace(s) == "" {

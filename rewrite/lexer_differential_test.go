@@ -1,7 +1,6 @@
 package rewrite
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,6 +10,8 @@ import (
 	"testing"
 
 	pg_query "github.com/pganalyze/pg_query_go/v5"
+
+	"github.com/deferproxy/deferproxy/internal/corpus"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -19,31 +20,8 @@ import (
 // project's compiled SQL that pg_query parses, every read reference the lexer reports must also be one the parser
 // reports — same span, same parts. The lexer may report fewer, never a wrong one.
 
-// lexCorpusDir finds ../shared/corpus beside the repository root. A missing corpus fails in CI and skips elsewhere.
-func lexCorpusDir(t testing.TB) string {
-	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			c := filepath.Join(dir, "..", "shared", "corpus")
-			if _, err := os.Stat(c); err == nil {
-				return c
-			}
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			break
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("test corpus not found at ../shared/corpus beside the repository root (from %s); check it out there", wd)
-	}
-	t.Skip("test corpus ../shared/corpus not found beside the repository root")
-	return ""
-}
+// lexCorpusDir is the shared test corpus (../shared/corpus beside the repository root).
+func lexCorpusDir(t testing.TB) string { return corpus.Dir(t) }
 
 // lexCorpusText is one SQL text of the corpus: a regression script (psql meta-commands and COPY data removed) or
 // one compiled dbt node.
@@ -56,45 +34,9 @@ type lexCorpusText struct {
 // a trailing \g… ends the query like ';', and the data lines after COPY … FROM stdin up to \. are skipped.
 func lexRegressTexts(t testing.TB) []lexCorpusText {
 	t.Helper()
-	root := filepath.Join(lexCorpusDir(t), "pg-regress")
-	files, err := filepath.Glob(filepath.Join(root, "*", "*.sql"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no .sql files under %s: %v", root, err)
-	}
-	sort.Strings(files)
 	var out []lexCorpusText
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var text strings.Builder
-		inCopy := false
-		sc := bufio.NewScanner(strings.NewReader(string(b)))
-		sc.Buffer(make([]byte, 1<<20), 1<<24)
-		for sc.Scan() {
-			line := sc.Text()
-			if inCopy {
-				if line == `\.` {
-					inCopy = false
-				}
-				continue
-			}
-			if strings.HasPrefix(strings.TrimLeft(line, " \t"), `\`) {
-				continue
-			}
-			if i := strings.Index(line, ` \g`); i >= 0 {
-				line = line[:i] + ";"
-			}
-			low := strings.ToLower(line)
-			if strings.Contains(low, "from stdin") && strings.HasSuffix(strings.TrimSpace(low), ";") {
-				inCopy = true
-			}
-			text.WriteString(line)
-			text.WriteByte('\n')
-		}
-		rel, _ := filepath.Rel(root, f)
-		out = append(out, lexCorpusText{name: rel, sql: text.String()})
+	for _, sc := range corpus.RegressScripts(t) {
+		out = append(out, lexCorpusText{name: sc.Name, sql: sc.SQL})
 	}
 	return out
 }

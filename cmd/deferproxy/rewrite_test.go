@@ -10,19 +10,12 @@ import (
 	"testing"
 
 	"github.com/deferproxy/deferproxy/deferral"
+	"github.com/deferproxy/deferproxy/internal/corpus"
 )
 
 // corpusManifest is a real dbt-generated manifest (dbt 1.11, PostgreSQL): production lives in "p"."public".
 func corpusManifest(t *testing.T) string {
-	t.Helper()
-	p := filepath.Join("..", "..", "..", "shared", "corpus", "dbt", "altered_jaffle_shop", "target", "manifest.json")
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("corpus manifest missing: %v", err)
-		}
-		t.Skipf("corpus manifest missing: %v", err)
-	}
-	return p
+	return corpus.Path(t, "dbt/altered_jaffle_shop/target/manifest.json")
 }
 
 // runRewriteCmd runs `deferproxy rewrite args…` with stdin and returns stdout, stderr and the error.
