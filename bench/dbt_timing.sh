@@ -25,34 +25,11 @@ OUT=${OUT:-bench/results/dbt-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
 [ -x "$DBT" ] || { echo "dbt not found at $DBT (make venv)" >&2; exit 1; }
 
-BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 go build -o bin/deferproxy ./cmd/deferproxy
 
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-PGPORT=$(freeport); PXPORT=$(freeport)
-WORK=$(mktemp -d /tmp/deferproxy-dbtbench.XXXXXX)
-chmod 755 "$WORK"
-AS=()
-if [ "$(id -u)" = 0 ]; then chown postgres "$WORK"; AS=(runuser -u postgres --); fi
-
-cleanup() {
-  set +e
-  [ -n "${PX_PID:-}" ] && kill "$PX_PID" 2>/dev/null && wait "$PX_PID" 2>/dev/null
-  "${AS[@]}" "$BIN/pg_ctl" -D "$WORK/data" -m immediate stop >/dev/null 2>&1
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-echo "# cluster: $BIN port $PGPORT, work dir $WORK" >&2
-"${AS[@]}" "$BIN/initdb" -D "$WORK/data" -U postgres -A trust -E UTF8 --no-sync >/dev/null
-cat >>"$WORK/data/postgresql.conf" <<CONF
-listen_addresses = '127.0.0.1'
-port = $PGPORT
-unix_socket_directories = '$WORK'
-fsync = off
-synchronous_commit = off
-CONF
-"${AS[@]}" "$BIN/pg_ctl" -D "$WORK/data" -l "$WORK/pg.log" -w start >/dev/null
+source bench/cluster.sh
+start_cluster dbtbench 100
+PXPORT=$(freeport)
 PSQL=("$BIN/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres -X -q -v ON_ERROR_STOP=1)
 "${PSQL[@]}" -d postgres -c "create database bench"
 
@@ -75,7 +52,7 @@ dbt run --target prod --target-path "$WORK/prod"
 ./bin/deferproxy serve --listen "127.0.0.1:$PXPORT" --admin "" --log-level warn \
   --upstream "postgres://postgres@127.0.0.1:$PGPORT/bench?sslmode=disable" \
   --manifest "$WORK/prod/manifest.json" --dev-schema dbt_dev 2>"$OUT/proxy.log" &
-PX_PID=$!
+PX_PID=$!; BENCH_PIDS+=("$PX_PID")
 for _ in $(seq 50); do "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PXPORT" && break; sleep 0.1; done
 
 reset_dev() { "${PSQL[@]}" -d bench -c "drop schema if exists dbt_dev cascade; create schema dbt_dev" 2>/dev/null; }

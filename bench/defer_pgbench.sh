@@ -25,36 +25,11 @@ NOTICES=${NOTICES:-first}   # the defer proxy's --notices (first: one NOTICE per
 OUT=${OUT:-bench/results/defer-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
 
-BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 go build -o bin/deferproxy ./cmd/deferproxy
 
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-PGPORT=$(freeport); BAREPORT=$(freeport); DEFPORT=$(freeport)
-WORK=$(mktemp -d /tmp/deferproxy-deferbench.XXXXXX)
-chmod 755 "$WORK"
-AS=()
-if [ "$(id -u)" = 0 ]; then chown postgres "$WORK"; AS=(runuser -u postgres --); fi
-
-cleanup() {
-  set +e
-  for p in ${BARE_PID:-} ${DEF_PID:-}; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-  "${AS[@]}" "$BIN/pg_ctl" -D "$WORK/data" -m immediate stop >/dev/null 2>&1
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-echo "# cluster: $BIN port $PGPORT, work dir $WORK" >&2
-"${AS[@]}" "$BIN/initdb" -D "$WORK/data" -U postgres -A trust -E UTF8 --no-sync >/dev/null
-cat >>"$WORK/data/postgresql.conf" <<CONF
-listen_addresses = '127.0.0.1'
-port = $PGPORT
-unix_socket_directories = '$WORK'
-max_connections = 200
-shared_buffers = 128MB
-fsync = off
-synchronous_commit = off
-CONF
-"${AS[@]}" "$BIN/pg_ctl" -D "$WORK/data" -l "$WORK/pg.log" -w start >/dev/null
+source bench/cluster.sh
+start_cluster deferbench 200
+BAREPORT=$(freeport); DEFPORT=$(freeport)
 PSQL=("$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PGPORT" -U postgres postgres)
 "$BIN/pgbench" -h 127.0.0.1 -p "$PGPORT" -U postgres -i -s "$SCALE" -q postgres >/dev/null 2>&1
 "${PSQL[@]}" -c "CREATE SCHEMA analytics; CREATE SCHEMA dbt_fabio;
@@ -75,10 +50,10 @@ JSON
 
 UP="postgres://postgres@127.0.0.1:$PGPORT/postgres?sslmode=disable"
 ./bin/deferproxy serve --listen "127.0.0.1:$BAREPORT" --upstream "$UP" --admin "" --log-level warn 2>"$OUT/bare.log" &
-BARE_PID=$!
+BARE_PID=$!; BENCH_PIDS+=("$BARE_PID")
 ./bin/deferproxy serve --listen "127.0.0.1:$DEFPORT" --upstream "$UP" --admin "" --log-level warn \
   --manifest "$WORK/manifest.json" --dev-schema dbt_fabio --catalog-dsn "$UP" --notices "$NOTICES" 2>"$OUT/defer.log" &
-DEF_PID=$!
+DEF_PID=$!; BENCH_PIDS+=("$DEF_PID")
 for p in $BAREPORT $DEFPORT; do
   for _ in $(seq 100); do "$BIN/pg_isready" -q -h 127.0.0.1 -p "$p" && break; sleep 0.1; done
 done

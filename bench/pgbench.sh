@@ -24,7 +24,6 @@ IDLE=${IDLE:-1}
 OUT=${OUT:-bench/results/$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
 
-BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 if ! command -v pgbouncer >/dev/null; then
   if [ "$(id -u)" = 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null
@@ -35,39 +34,14 @@ fi
 go build -o bin/proxyserve ./bench/proxyserve
 go build -o bin/idleconns ./bench/idleconns
 
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-PGPORT=$(freeport); PXPORT=$(freeport); BXPORT=$(freeport)
-WORK=$(mktemp -d /tmp/deferproxy-bench.XXXXXX)
-chmod 755 "$WORK"
-AS=()
-if [ "$(id -u)" = 0 ]; then chown postgres "$WORK"; AS=(runuser -u postgres --); fi
-
-cleanup() {
-  set +e
-  [ -n "${PX_PID:-}" ] && kill "$PX_PID" 2>/dev/null && wait "$PX_PID" 2>/dev/null
-  [ -n "${BX_PID:-}" ] && kill "$BX_PID" 2>/dev/null
-  "${AS[@]}" "$BIN/pg_ctl" -D "$WORK/data" -m immediate stop >/dev/null 2>&1
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-echo "# cluster: $BIN port $PGPORT, work dir $WORK" >&2
-"${AS[@]}" "$BIN/initdb" -D "$WORK/data" -U postgres -A trust -E UTF8 --no-sync >/dev/null
-cat >>"$WORK/data/postgresql.conf" <<CONF
-listen_addresses = '127.0.0.1'
-port = $PGPORT
-unix_socket_directories = '$WORK'
-max_connections = 1200
-shared_buffers = 128MB
-fsync = off
-synchronous_commit = off
-CONF
-"${AS[@]}" "$BIN/pg_ctl" -D "$WORK/data" -l "$WORK/pg.log" -w start >/dev/null
+source bench/cluster.sh
+start_cluster bench 1200
+PXPORT=$(freeport); BXPORT=$(freeport)
 "$BIN/pgbench" -h 127.0.0.1 -p "$PGPORT" -U postgres -i -s 10 -q postgres >/dev/null 2>&1
 
 ./bin/proxyserve -listen "127.0.0.1:$PXPORT" -upstream "postgres://127.0.0.1:$PGPORT/postgres?sslmode=disable" \
   ${HOOK:+-hook "$HOOK"} ${PPROF:+-pprof "$PPROF"} 2>"$OUT/proxy.log" &
-PX_PID=$!
+PX_PID=$!; BENCH_PIDS+=("$PX_PID")
 
 cat >"$WORK/pgbouncer.ini" <<INI
 [databases]
@@ -87,7 +61,7 @@ INI
 echo '"postgres" ""' >"$WORK/userlist.txt"
 [ "$(id -u)" = 0 ] && chown postgres "$WORK/pgbouncer.ini" "$WORK/userlist.txt"
 "${AS[@]}" pgbouncer "$WORK/pgbouncer.ini" >/dev/null 2>&1 &
-BX_PID=$!
+BX_PID=$!; BENCH_PIDS+=("$BX_PID")
 for p in $PXPORT $BXPORT; do
   for _ in $(seq 50); do "$BIN/pg_isready" -q -h 127.0.0.1 -p "$p" && break; sleep 0.1; done
 done
