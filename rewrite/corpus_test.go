@@ -410,23 +410,7 @@ func splitLikePsql(s string) []string {
 		case c == '-' && i+1 < len(s) && s[i+1] == '-', c == '/' && i+1 < len(s) && s[i+1] == '*':
 			i = skipSpace(s, i)
 		case c == '\'':
-			backslash := i > 0 && (s[i-1] == 'e' || s[i-1] == 'E')
-			i++
-			for i < len(s) {
-				if backslash && s[i] == '\\' {
-					i += 2
-					continue
-				}
-				if s[i] == '\'' {
-					if i+1 < len(s) && s[i+1] == '\'' {
-						i += 2
-						continue
-					}
-					break
-				}
-				i++
-			}
-			i++
+			i = skipString(s, i, i > 0 && (s[i-1] == 'e' || s[i-1] == 'E'))
 		case c == '"':
 			if _, e, ok := quotedAt(s, i); ok {
 				i = e
@@ -434,17 +418,8 @@ func splitLikePsql(s string) []string {
 				i = len(s)
 			}
 		case c == '$':
-			j := i + 1
-			for j < len(s) && pgIdentCont(s[j]) && s[j] != '$' {
-				j++
-			}
-			if j < len(s) && s[j] == '$' && (j == i+1 || !(s[i+1] >= '0' && s[i+1] <= '9')) {
-				tag := s[i : j+1]
-				if k := strings.Index(s[j+1:], tag); k >= 0 {
-					i = j + 1 + k + len(tag)
-				} else {
-					i = len(s)
-				}
+			if e, ok := dollarQuoteEnd(s, i); ok {
+				i = e
 			} else {
 				i++
 			}

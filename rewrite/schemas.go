@@ -119,19 +119,28 @@ func (w *walker) nextToken(i int) (start, end int, ok bool) {
 	case c == '\'':
 		return i, skipString(s, i, false), true
 	case c == '$':
-		j := i + 1
-		for j < len(s) && pgIdentCont(s[j]) && s[j] != '$' {
-			j++
-		}
-		if j < len(s) && s[j] == '$' && (j == i+1 || !(s[i+1] >= '0' && s[i+1] <= '9')) {
-			tag := s[i : j+1]
-			if k := strings.Index(s[j+1:], tag); k >= 0 {
-				return i, j + 1 + k + len(tag), true
-			}
-			return i, len(s), true
+		if e, ok := dollarQuoteEnd(s, i); ok {
+			return i, e, true
 		}
 	}
 	return i, i + 1, true
+}
+
+// dollarQuoteEnd reports whether a dollar-quoted string ($$…$$ or $tag$…$tag$) opens at i, and the offset after its
+// closing delimiter (len(s) when it is not closed). A parameter such as $1 is not a dollar quote.
+func dollarQuoteEnd(s string, i int) (int, bool) {
+	j := i + 1
+	for j < len(s) && pgIdentCont(s[j]) && s[j] != '$' {
+		j++
+	}
+	if j >= len(s) || s[j] != '$' || (j > i+1 && s[i+1] >= '0' && s[i+1] <= '9') {
+		return 0, false
+	}
+	tag := s[i : j+1]
+	if k := strings.Index(s[j+1:], tag); k >= 0 {
+		return j + 1 + k + len(tag), true
+	}
+	return len(s), true
 }
 
 // skipString returns the offset after the string literal whose opening quote is at i.
