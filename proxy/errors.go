@@ -60,38 +60,33 @@ func encodeHookError(e *pgproto3.ErrorResponse) []byte {
 
 // errorCode returns the SQLSTATE ('C' field) of an ErrorResponse or NoticeResponse body without decoding the rest.
 func errorCode(body []byte) string {
-	for i := 0; i < len(body) && body[i] != 0; {
-		t := body[i]
-		i++
-		j := i
-		for j < len(body) && body[j] != 0 {
-			j++
-		}
-		if t == 'C' {
-			return string(body[i:j])
-		}
-		i = j + 1
-	}
-	return ""
+	c, _ := errorField(body, 'C')
+	return c
 }
 
 // errorSeverity returns the non-localized severity ('V', else 'S') of an ErrorResponse body.
 func errorSeverity(body []byte) string {
-	var s string
+	if v, ok := errorField(body, 'V'); ok {
+		return v
+	}
+	s, _ := errorField(body, 'S')
+	return s
+}
+
+// errorField returns the value of field t of an ErrorResponse or NoticeResponse body (type byte, text, NUL; a final
+// NUL ends the list) without decoding the rest.
+func errorField(body []byte, t byte) (string, bool) {
 	for i := 0; i < len(body) && body[i] != 0; {
-		t := body[i]
+		ft := body[i]
 		i++
 		j := i
 		for j < len(body) && body[j] != 0 {
 			j++
 		}
-		switch t {
-		case 'V':
-			return string(body[i:j])
-		case 'S':
-			s = string(body[i:j])
+		if ft == t {
+			return string(body[i:j]), true
 		}
 		i = j + 1
 	}
-	return s
+	return "", false
 }
