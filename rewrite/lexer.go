@@ -327,6 +327,9 @@ func (l *lexer) columnRef(t token) {
 	if !l.inQuery() || l.s.pos < len(l.s.src) && l.s.src[l.s.pos] == '%' { // %TYPE, %ROWTYPE
 		return
 	}
+	if l.peek().kind == tkString { // a typed literal: s.t.typ 'text' names a type, not a column
+		return
+	}
 	if l.over == 0 && l.top().setList && (l.prev == kwSet || after.kind == tkPunct && l.s.src[after.start] == ',') {
 		return
 	}
