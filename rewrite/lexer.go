@@ -1177,6 +1177,9 @@ func (l *lexer) appendRef(refs []Reference, n *name, role Role) []Reference {
 		if !n.parts[i].quoted {
 			v = foldIdent(v, l.dialect)
 		}
+		if l.dialect == Postgres && len(v) > pgMaxIdentLen {
+			v = normalizePart(v, true, Postgres) // truncated as the server does (v is already folded)
+		}
 		l.strs = append(l.strs, v)
 	}
 	return append(refs, Reference{
