@@ -66,9 +66,11 @@ type DevCatalog struct {
 	list func(ctx context.Context, s SchemaName) (map[string]byte, error)
 
 	queries, hits, misses, errs atomic.Uint64
+	listings                    atomic.Uint64 // the last listing id handed out
 }
 
 type schemaEntry struct {
+	id      uint64 // unique per listing (see ListingID)
 	rels    map[string]byte
 	fetched time.Time
 	err     error // a failed listing, remembered for errBackoff so an outage does not cost a timeout per statement
@@ -119,17 +121,46 @@ func NewDevCatalog(cfg DevCatalogConfig) (*DevCatalog, error) {
 // Exists reports whether rel exists (table, view, materialized view, partitioned or foreign table). Warm: no round
 // trip. Errors wrap ErrCatalogUnavailable.
 func (c *DevCatalog) Exists(ctx context.Context, rel Relation) (bool, error) {
-	rels, err := c.Relations(ctx, SchemaName{Database: rel.Database, Schema: rel.Schema})
+	ok, _, err := c.ExistsListing(ctx, rel)
+	return ok, err
+}
+
+// ExistsListing is Exists that also returns the id of the listing that answered (see ListingID).
+func (c *DevCatalog) ExistsListing(ctx context.Context, rel Relation) (bool, uint64, error) {
+	e, err := c.listing(ctx, SchemaName{Database: rel.Database, Schema: rel.Schema})
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
-	_, ok := rels[rel.Identifier]
-	return ok, nil
+	_, ok := e.rels[rel.Identifier]
+	return ok, e.id, nil
+}
+
+// ListingID returns the id of the listing of s that Exists would answer from now without a round trip, or 0 when
+// there is none (never listed, expired, failed or invalidated since). Equal non-zero ids are the same listing: a
+// caller that memoizes decisions drawn from ExistsListing keeps them exactly while the ids it saw are current.
+func (c *DevCatalog) ListingID(s SchemaName) uint64 {
+	c.mu.RLock()
+	e, ok := c.cache[s]
+	c.mu.RUnlock()
+	if !ok || e.err != nil || time.Since(e.fetched) >= c.cfg.TTL {
+		return 0
+	}
+	return e.id
 }
 
 // Relations returns the relation names of one schema and their pg_class relkind ('r', 'v', 'm', 'p', 'f'). The
 // map is shared: do not modify it. Database "" is the DSN's database.
 func (c *DevCatalog) Relations(ctx context.Context, s SchemaName) (map[string]byte, error) {
+	e, err := c.listing(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return e.rels, nil
+}
+
+// listing returns the current listing of s, from the cache when it is fresh, else from one catalog query shared
+// by every caller that asks meanwhile.
+func (c *DevCatalog) listing(ctx context.Context, s SchemaName) (*schemaEntry, error) {
 	now := time.Now()
 	c.mu.RLock()
 	e, ok := c.cache[s]
@@ -138,7 +169,7 @@ func (c *DevCatalog) Relations(ctx context.Context, s SchemaName) (map[string]by
 	if ok {
 		if e.err == nil && now.Sub(e.fetched) < c.cfg.TTL {
 			c.hits.Add(1)
-			return e.rels, nil
+			return e, nil
 		}
 		if e.err != nil && now.Sub(e.fetched) < errBackoff {
 			c.errs.Add(1)
@@ -152,7 +183,7 @@ func (c *DevCatalog) Relations(ctx context.Context, s SchemaName) (map[string]by
 		qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.Timeout)
 		defer cancel()
 		rels, err := c.list(qctx, s)
-		entry := &schemaEntry{rels: rels, fetched: time.Now()}
+		entry := &schemaEntry{id: c.listings.Add(1), rels: rels, fetched: time.Now()}
 		if err != nil {
 			c.errs.Add(1)
 			err = fmt.Errorf("%w: list %s: %w", ErrCatalogUnavailable, s, err)
@@ -164,14 +195,17 @@ func (c *DevCatalog) Relations(ctx context.Context, s SchemaName) (map[string]by
 			c.cache[s] = entry
 		}
 		c.mu.Unlock()
-		return rels, err
+		if err != nil {
+			return nil, err
+		}
+		return entry, nil
 	})
 	select {
 	case r := <-ch:
 		if r.Err != nil {
 			return nil, r.Err
 		}
-		return r.Val.(map[string]byte), nil
+		return r.Val.(*schemaEntry), nil
 	case <-ctx.Done():
 		return nil, fmt.Errorf("%w: list %s: %w", ErrCatalogUnavailable, s, ctx.Err())
 	}

@@ -248,3 +248,41 @@ func TestStaticCatalog(t *testing.T) {
 	mustExist(t, c, Relation{"d", "s", "a"}, true)
 	mustExist(t, c, Relation{"d", "s", "b"}, false)
 }
+
+// ListingID names the listing Exists answers from: the same id while nothing changed, 0 once it is invalidated or
+// expired, a new id after the next listing. Decisions memoized by the defer engine depend on exactly this.
+func TestDevCatalogListingID(t *testing.T) {
+	pg := pgtest.Shared(t)
+	db := pg.NewDatabase(t)
+	pg.Exec(t, db, `CREATE SCHEMA dbt_alice; CREATE TABLE dbt_alice.t (id int)`)
+	c := newCatalog(t, pg.URL("trust_user", "", db), time.Hour)
+	ctx := context.Background()
+	s := SchemaName{db, "dbt_alice"}
+	if id := c.ListingID(s); id != 0 {
+		t.Fatalf("ListingID before any listing = %d, want 0", id)
+	}
+	ok, id1, err := c.ExistsListing(ctx, Relation{db, "dbt_alice", "t"})
+	if err != nil || !ok || id1 == 0 {
+		t.Fatalf("ExistsListing = %v, %d, %v", ok, id1, err)
+	}
+	if got := c.ListingID(s); got != id1 {
+		t.Fatalf("ListingID after listing = %d, want %d", got, id1)
+	}
+	if _, id, _ := c.ExistsListing(ctx, Relation{db, "dbt_alice", "missing"}); id != id1 {
+		t.Fatalf("a warm ExistsListing answered from listing %d, want %d", id, id1)
+	}
+	c.Invalidate(db, "dbt_alice")
+	if got := c.ListingID(s); got != 0 {
+		t.Fatalf("ListingID after Invalidate = %d, want 0", got)
+	}
+	_, id2, err := c.ExistsListing(ctx, Relation{db, "dbt_alice", "t"})
+	if err != nil || id2 == 0 || id2 == id1 {
+		t.Fatalf("relisting gave id %d (first %d), err %v", id2, id1, err)
+	}
+
+	short := newCatalog(t, pg.URL("trust_user", "", db), 30*time.Millisecond)
+	if _, id, err := short.ExistsListing(ctx, Relation{db, "dbt_alice", "t"}); err != nil || id == 0 {
+		t.Fatalf("ExistsListing = %d, %v", id, err)
+	}
+	waitFor(t, "listing expiry", func() bool { return short.ListingID(s) == 0 })
+}

@@ -78,6 +78,7 @@ type Engine struct {
 	sessions map[uint64]*session
 
 	statements, rewritten, deferrals, refused, failedOpen, introspected atomic.Uint64
+	memoHits                                                            atomic.Uint64 // statements answered from a session memo
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -292,6 +293,7 @@ func (e *Engine) Status() Status {
 		Refused:         e.refused.Load(),
 		FailedOpen:      e.failedOpen.Load(),
 		IntrospectionRW: e.introspected.Load(),
+		MemoHits:        e.memoHits.Load(),
 		Recent:          e.recent.list(),
 		Sessions:        []SessionStatus{},
 	}

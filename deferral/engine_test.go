@@ -54,6 +54,7 @@ type envOptions struct {
 	mode           string
 	notices        string
 	generatedAt    time.Time
+	catalogTTL     time.Duration // default: the engine's (10 s)
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -78,6 +79,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		DevSchema:      "dbt_fabio",
 		Mode:           o.mode,
 		CatalogDSN:     o.catalogDSN,
+		CatalogTTL:     o.catalogTTL,
 		CatalogTimeout: 10 * time.Second, // generous: the machine is shared; an unreachable catalog fails fast anyway
 		OnCatalogError: o.onCatalogError,
 		Notices:        o.notices,

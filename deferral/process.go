@@ -144,13 +144,36 @@ func decide(ctx context.Context, p plan) outcome {
 func (s *session) process(ctx context.Context, sql string, prod *catalog.Manifest, ts *targetState, scope catalog.Scope,
 	notices []*pgproto3.NoticeResponse) proxy.StatementResult {
 	e := s.e
-	an := e.sql.analyze(sql)
+	if qc, ok := catalog.ParseQueryComment(sql); ok {
+		e.sel.see(qc.InvocationID, qc.NodeID)
+	}
 
 	s.mu.Lock()
 	mode := s.currentMode()
+	pathVersion := s.pathVersion
+	private := len(s.overlay) > 0 || len(s.temps) > 0 // answers depend on this session's own uncommitted DDL
+	s.mu.Unlock()
+	if !private {
+		if m := s.memo.lookup(e.devcat, sql, ts, mode, pathVersion); m != nil {
+			e.memoHits.Add(1)
+			notices = append(notices, s.deliver(m.report, prod)...)
+			if m.changed {
+				return proxy.StatementResult{SQL: m.sql, Notices: notices}
+			}
+			return proxy.StatementResult{SQL: sql, Notices: notices}
+		}
+	}
+	an := e.sql.analyze(sql)
+
+	s.mu.Lock()
 	var exist catalog.Existence = noCatalog{}
 	if e.existence != nil {
 		exist = e.existence
+	}
+	var rec *listingRecorder
+	if !private && e.devcat != nil && e.existence == catalog.Existence(e.devcat) {
+		rec = &listingRecorder{cat: e.devcat}
+		exist = rec
 	}
 	if len(s.overlay) > 0 {
 		ov := make(map[catalog.Relation]bool, len(s.overlay))
@@ -170,14 +193,15 @@ func (s *session) process(ctx context.Context, sql string, prod *catalog.Manifes
 	s.mu.Unlock()
 
 	devTarget := s.target.database + "." + s.target.schema
-	if qc, ok := catalog.ParseQueryComment(sql); ok {
-		e.sel.see(qc.InvocationID, qc.NodeID)
-	}
+	consultedSelection := false
 	o := decide(ctx, plan{
 		sql: sql, an: an, prod: prod, ts: ts, scope: scope, mode: mode, exist: exist, tempTable: tempTable,
 		allowProdWrites: e.cfg.AllowProdWrites,
 		selected: func(qc catalog.QueryComment) func(string) bool {
-			return func(id string) bool { return e.sel.selected(qc.InvocationID, qc.NodeID, devTarget, id) }
+			return func(id string) bool {
+				consultedSelection = true
+				return e.sel.selected(qc.InvocationID, qc.NodeID, devTarget, id)
+			}
 		},
 	})
 	if o.refused != "" {
@@ -201,16 +225,29 @@ func (s *session) process(ctx context.Context, sql string, prod *catalog.Manifes
 	if o.err != nil {
 		return s.catalogFailure(sql, o.err, notices)
 	}
-	if len(o.literals) > 0 {
-		e.introspected.Add(1)
+	r := e.buildReport(an, o, prod)
+	if rec != nil && !consultedSelection && rec.memoizable() && readOnly(an) {
+		s.memo.store(sql, &memoEntry{ts: ts, mode: mode, pathVersion: pathVersion, listings: rec.deps,
+			sql: o.sql, changed: o.sql != sql, report: r})
 	}
-	notices = append(notices, s.feedback(an, o, prod)...)
-	if len(o.deferrals) > 0 {
-		e.rewritten.Add(1)
-		e.deferrals.Add(uint64(len(o.deferrals)))
-		s.deferrals.Add(uint64(len(o.deferrals)))
-	}
+	notices = append(notices, s.deliver(r, prod)...)
 	return proxy.StatementResult{SQL: o.sql, Notices: notices}
+}
+
+// readOnly reports whether no statement of the string is DDL or has a write target (the memo's condition).
+func readOnly(an *rewrite.Analysis) bool {
+	for i := range an.Statements {
+		st := &an.Statements[i]
+		if st.DDL {
+			return false
+		}
+		for _, ref := range st.References {
+			if ref.Role == rewrite.Write {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // catalogFailure applies on_catalog_error (SPEC §6) when the dev catalog could not answer.
@@ -533,14 +570,39 @@ func shift(pos int, defs []rewrite.Deferral) int {
 	return pos + delta
 }
 
-// feedback builds the client notices of one statement string (SPEC §7).
-func (s *session) feedback(an *rewrite.Analysis, o outcome, prod *catalog.Manifest) []*pgproto3.NoticeResponse {
-	e := s.e
+// report is what one decided statement string tells the client (SPEC §7) and counts, before the once-per-session
+// parts (the first notice's manifest detail, the stale-manifest warning) that deliver adds. It holds no session
+// state and no memory of the statement text, so the memo can keep it.
+type report struct {
+	items        []reportItem
+	recent       []RecentDeferral // At and Session are set by deliver
+	deferrals    int
+	introspected bool
+}
+
+type reportKind uint8
+
+const (
+	itemDeferral reportKind = iota // a statement's deferrals: its NOTICE (msg "" with notices: off), then the stale check
+	itemWarning
+	itemNotice
+)
+
+type reportItem struct {
+	kind reportKind
+	msg  string
+}
+
+// buildReport turns an outcome into the client report, in statement order.
+func (e *Engine) buildReport(an *rewrite.Analysis, o outcome, prod *catalog.Manifest) *report {
+	r := &report{deferrals: len(o.deferrals), introspected: len(o.literals) > 0}
+	if len(o.decisions) == 0 {
+		return r
+	}
 	swapped := make(map[int]bool, len(o.deferrals))
 	for _, d := range o.deferrals {
 		swapped[d.Ref.Start] = true
 	}
-	var out []*pgproto3.NoticeResponse
 	byStmt := map[int][]decided{}
 	var cross []decided
 	for _, d := range o.decisions {
@@ -551,43 +613,24 @@ func (s *session) feedback(an *rewrite.Analysis, o outcome, prod *catalog.Manife
 		}
 	}
 	md := prod.Metadata()
-	now := time.Now()
 	for i := range an.Statements {
 		list := byStmt[i]
 		if len(list) == 0 {
 			continue
 		}
 		for _, d := range list {
-			e.recent.add(RecentDeferral{At: now, Session: s.info.ID, NodeID: o.comments[i].NodeID,
+			r.recent = append(r.recent, RecentDeferral{NodeID: strings.Clone(o.comments[i].NodeID),
 				From: shortName(d.dec.Dev), To: shortName(d.dec.Prod)})
 		}
+		it := reportItem{kind: itemDeferral}
 		if e.cfg.Notices != "off" {
-			n := notice(deferNotice(list, md))
-			s.mu.Lock()
-			first := !s.toldRun
-			s.toldRun = true
-			s.mu.Unlock()
-			if first || e.cfg.Notices == "all" {
-				n.Detail = fmt.Sprintf("production manifest %s: invocation_id %s, dbt %s, generated_at %s",
-					e.prod.Source(), md.InvocationID, md.DbtVersion, md.GeneratedAt)
-			}
-			out = append(out, n)
+			it.msg = deferNotice(list, md)
 		}
-		if !md.GeneratedTime.IsZero() && now.Sub(md.GeneratedTime) > e.cfg.StaleAfter {
-			s.mu.Lock()
-			warned := s.warnedStale
-			s.warnedStale = true
-			s.mu.Unlock()
-			if !warned {
-				out = append(out, warning(fmt.Sprintf(
-					"deferproxy: the production manifest is stale: generated %s ago (stale_after %s); deferred reads may not match production",
-					humanAge(now.Sub(md.GeneratedTime)), e.cfg.StaleAfter)))
-			}
-		}
+		r.items = append(r.items, it)
 		if k := strings.ToUpper(an.Statements[i].Kind); k == "CREATE VIEW" {
-			out = append(out, warning(fmt.Sprintf(
+			r.items = append(r.items, reportItem{kind: itemWarning, msg: fmt.Sprintf(
 				"deferproxy: this dev view reads %d deferred production relation(s); a production rebuild (drop … cascade) will drop it: dbt run it again, or materialize it as a table",
-				len(list))))
+				len(list))})
 		}
 	}
 	if len(cross) > 0 && e.cfg.Notices != "off" {
@@ -595,8 +638,65 @@ func (s *session) feedback(an *rewrite.Analysis, o outcome, prod *catalog.Manife
 		for _, d := range cross {
 			names = append(names, shortName(d.dec.Dev)+" → "+d.dec.Prod.String())
 		}
-		out = append(out, notice("deferproxy did not defer "+strings.Join(names, ", ")+
-			": production is in another database, which PostgreSQL cannot read from this one"))
+		r.items = append(r.items, reportItem{kind: itemNotice, msg: "deferproxy did not defer " + strings.Join(names, ", ") +
+			": production is in another database, which PostgreSQL cannot read from this one"})
+	}
+	return r
+}
+
+// deliver counts a report and turns it into the session's notices: the first deferral notice of a session (every
+// one with notices: all) names the production manifest, and a stale manifest is reported once per session.
+func (s *session) deliver(r *report, prod *catalog.Manifest) []*pgproto3.NoticeResponse {
+	e := s.e
+	if r.introspected {
+		e.introspected.Add(1)
+	}
+	if r.deferrals > 0 {
+		e.rewritten.Add(1)
+		e.deferrals.Add(uint64(r.deferrals))
+		s.deferrals.Add(uint64(r.deferrals))
+	}
+	if len(r.items) == 0 && len(r.recent) == 0 {
+		return nil
+	}
+	now := time.Now()
+	for _, d := range r.recent {
+		d.At, d.Session = now, s.info.ID
+		e.recent.add(d)
+	}
+	var out []*pgproto3.NoticeResponse
+	md := prod.Metadata()
+	for _, it := range r.items {
+		switch it.kind {
+		case itemWarning:
+			out = append(out, warning(it.msg))
+		case itemNotice:
+			out = append(out, notice(it.msg))
+		case itemDeferral:
+			s.mu.Lock()
+			first := !s.toldRun && it.msg != ""
+			if it.msg != "" {
+				s.toldRun = true
+			}
+			stale := !md.GeneratedTime.IsZero() && now.Sub(md.GeneratedTime) > e.cfg.StaleAfter && !s.warnedStale
+			if stale {
+				s.warnedStale = true
+			}
+			s.mu.Unlock()
+			if it.msg != "" {
+				n := notice(it.msg)
+				if first || e.cfg.Notices == "all" {
+					n.Detail = "production manifest " + e.prod.Source() + ": invocation_id " + md.InvocationID +
+						", dbt " + md.DbtVersion + ", generated_at " + md.GeneratedAt
+				}
+				out = append(out, n)
+			}
+			if stale {
+				out = append(out, warning(fmt.Sprintf(
+					"deferproxy: the production manifest is stale: generated %s ago (stale_after %s); deferred reads may not match production",
+					humanAge(now.Sub(md.GeneratedTime)), e.cfg.StaleAfter)))
+			}
+		}
 	}
 	return out
 }

@@ -26,6 +26,7 @@ type session struct {
 	since  time.Time
 
 	deferrals atomic.Uint64
+	memo      memo // repeated statements (memo.go); client-reading goroutine only
 
 	mu sync.Mutex
 	// mode is the committed session mode; modeTx, when non-nil, is the mode state inside the open transaction

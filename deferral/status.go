@@ -22,6 +22,7 @@ type Status struct {
 	Refused         uint64 `json:"refused"`          // statements refused (write guard, invalid SET)
 	FailedOpen      uint64 `json:"failed_open"`      // statements forwarded unchanged because of a parse or catalog error
 	IntrospectionRW uint64 `json:"introspection_rw"` // catalog queries whose literals were rewritten (SPEC §5.5)
+	MemoHits        uint64 `json:"memo_hits"`        // statements answered from a session's memo of repeated statements
 	// Sessions are the open sessions.
 	Sessions []SessionStatus `json:"sessions"`
 	// Recent are the latest deferrals, newest first.

@@ -19,6 +19,8 @@ var (
 		"Statements forwarded unchanged because they could not be parsed or the dev catalog could not be read.", nil, nil)
 	descIntrospection = prometheus.NewDesc("deferproxy_introspection_rewrites_total",
 		"Catalog (introspection) queries whose literals were rewritten to production.", nil, nil)
+	descMemoHits = prometheus.NewDesc("deferproxy_statements_memo_hits_total",
+		"Statements answered from a session's memo of repeated statements (no analysis or decision).", nil, nil)
 	descSessions = prometheus.NewDesc("deferproxy_engine_sessions",
 		"Sessions open in the defer engine, by mode.", []string{"mode"}, nil)
 	descManifestLoaded = prometheus.NewDesc("deferproxy_manifest_loaded",
@@ -32,7 +34,7 @@ var (
 // Describe implements prometheus.Collector.
 func (s engineStatus) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descStatements, descRewritten, descDeferrals, descRefused, descFailedOpen,
-		descIntrospection, descSessions, descManifestLoaded, descManifestAge, descManifestStale} {
+		descIntrospection, descMemoHits, descSessions, descManifestLoaded, descManifestAge, descManifestStale} {
 		ch <- d
 	}
 }
@@ -49,6 +51,7 @@ func (s engineStatus) Collect(ch chan<- prometheus.Metric) {
 	counter(descRefused, st.Refused)
 	counter(descFailedOpen, st.FailedOpen)
 	counter(descIntrospection, st.IntrospectionRW)
+	counter(descMemoHits, st.MemoHits)
 	modes := map[string]float64{"defer": 0, "favor_state": 0, "off": 0}
 	for _, ss := range st.Sessions {
 		modes[ss.Mode]++

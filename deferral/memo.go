@@ -1,0 +1,126 @@
+package deferral
+
+import (
+	"context"
+	"strings"
+
+	"github.com/deferproxy/deferproxy/catalog"
+)
+
+// The memo is the defer engine's answer to a statement sent again. A BI dashboard refreshing its tiles, pgbench and
+// every extended-protocol client that re-sends Parse for each execution repeat the same text; the memo keeps, per
+// session, the finished outcome of such a statement (rewritten text, deferral count, the client report) together
+// with everything the outcome was drawn from, and replays it while all of that is unchanged:
+//
+//   - the production and dev manifests and the dev target (one *targetState per pair of loaded manifests),
+//   - the session's mode and search_path (pathVersion),
+//   - each dev catalog listing an existence answer came from (catalog.DevCatalog.ListingID: a listing that expired
+//     after its TTL or was invalidated by DDL has no id any more, so the memo never outlives what the dev catalog
+//     itself would answer).
+//
+// Only plain reads are memoized: a statement with a write target or DDL has side effects on the session (the
+// transaction overlay, built-node tracking, the write guard's refusal), and neither are favor-state decisions that
+// consulted the node selection (it depends on the time window of recent builds) nor statements of a session with
+// uncommitted DDL or temp tables of its own. The memo is touched only by the session's client-reading goroutine.
+type memo struct {
+	entries map[string]*memoEntry
+	bytes   int
+}
+
+// memoEntry is one remembered outcome.
+type memoEntry struct {
+	ts          *targetState
+	mode        catalog.Mode
+	pathVersion int
+	listings    []listingDep
+	sql         string // the statement to forward
+	changed     bool   // sql differs from the key
+	report      *report
+}
+
+// listingDep is one dev catalog listing an outcome depends on.
+type listingDep struct {
+	schema catalog.SchemaName
+	id     uint64
+}
+
+// Bounds: a session remembers its most recent repeated statements, not whole dbt runs (model SQL is rarely sent
+// twice and can be large).
+const (
+	memoMaxEntries  = 64
+	memoMaxBytes    = 256 << 10
+	memoMaxStmtSize = 8 << 10
+)
+
+// lookup returns the entry for sql when everything it was drawn from is still current.
+func (m *memo) lookup(cat *catalog.DevCatalog, sql string, ts *targetState, mode catalog.Mode, pathVersion int) *memoEntry {
+	if cat == nil || len(m.entries) == 0 {
+		return nil
+	}
+	en := m.entries[sql]
+	if en == nil {
+		return nil
+	}
+	if en.ts != ts || en.mode != mode || en.pathVersion != pathVersion {
+		return nil
+	}
+	for _, d := range en.listings {
+		if cat.ListingID(d.schema) != d.id {
+			return nil
+		}
+	}
+	return en
+}
+
+// store remembers en for sql, forgetting everything else when the session's share is used up.
+func (m *memo) store(sql string, en *memoEntry) {
+	size := 2*len(sql) + 256
+	if len(sql) > memoMaxStmtSize {
+		return
+	}
+	if old := m.entries[sql]; old != nil {
+		m.bytes -= size
+	}
+	if m.entries == nil || len(m.entries) >= memoMaxEntries || m.bytes+size > memoMaxBytes {
+		m.entries, m.bytes = make(map[string]*memoEntry, 8), 0
+	}
+	m.entries[strings.Clone(sql)] = en
+	m.bytes += size
+}
+
+// listingRecorder is the dev catalog as seen by one decision that may be memoized: it notes which listing answered
+// each existence question.
+type listingRecorder struct {
+	cat  *catalog.DevCatalog
+	deps []listingDep
+}
+
+func (r *listingRecorder) Exists(ctx context.Context, rel catalog.Relation) (bool, error) {
+	ok, id, err := r.cat.ExistsListing(ctx, rel)
+	if err != nil {
+		return false, err
+	}
+	s := catalog.SchemaName{Database: rel.Database, Schema: rel.Schema}
+	for _, d := range r.deps {
+		if d.schema == s {
+			if d.id != id {
+				r.deps = append(r.deps, listingDep{id: 0}) // answered from two listings: not memoizable
+			}
+			return ok, nil
+		}
+	}
+	// Kept past this statement: never alias the statement text.
+	s = catalog.SchemaName{Database: strings.Clone(s.Database), Schema: strings.Clone(s.Schema)}
+	r.deps = append(r.deps, listingDep{schema: s, id: id})
+	return ok, nil
+}
+
+// memoizable reports whether every answer came from a current listing.
+func (r *listingRecorder) memoizable() bool {
+	for _, d := range r.deps {
+		if d.id == 0 {
+			return false
+		}
+	}
+	return true
+}
