@@ -1,5 +1,7 @@
 package rewrite
 
+import "unicode/utf8"
+
 // The dialect-tolerant lexer of SPEC §5.3. It reads Snowflake SQL and any statement pg_query cannot parse, in a
 // single pass over the text without building a tree: a tokenizer (lexer_scan.go) that knows each dialect's strings,
 // comments and quoted identifiers, and a small state machine over the tokens that knows where relation names stand
@@ -1058,6 +1060,11 @@ func (l *lexer) name(t token, k kw) (n name, ok bool) {
 		}
 		n.parts[n.n] = namePart{start: p.start, end: p.end, quoted: p.kind == tkQuoted}
 		n.n++
+	}
+	for i := 0; i < n.n; i++ {
+		if !utf8.ValidString(l.s.src[n.parts[i].start:n.parts[i].end]) {
+			n.unsure = true // not text the server accepts (it rejects invalid UTF-8), nor a name we could fold
+		}
 	}
 	if n.n == 1 && k != kwNone {
 		return n, false
