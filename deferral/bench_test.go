@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -81,4 +82,23 @@ with orders as (select * from "dbt_fabio"."orders"), customers as (select * from
 payments as (select * from "dbt_fabio"."stg_payments")
 select c.id, count(o.id) from customers c left join orders o using (id) left join payments p using (id) group by 1
   );`, true)
+}
+
+// BenchmarkHookDeferredLiterals: a deferred statement whose literal changes every time (pgbench -M simple, a client
+// that inlines its parameters): no memo hit, the analysis comes from the literal shape, the decision is made anew.
+func BenchmarkHookDeferredLiterals(b *testing.B) {
+	s := benchSession(b)
+	ctx := context.Background()
+	texts := make([]string, 1000)
+	for i := range texts {
+		texts[i] = "SELECT src FROM dbt_fabio.stg_orders WHERE id = " + strconv.Itoa(i*7919%100000)
+	}
+	if res := s.Statement(ctx, proxy.SimpleQuery, texts[0]); res.SQL == texts[0] {
+		b.Fatalf("warm-up: not rewritten: %s", res.SQL)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s.Statement(ctx, proxy.SimpleQuery, texts[i%len(texts)])
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -704,12 +705,19 @@ func (s *session) deliver(r *report, prod *catalog.Manifest) []*pgproto3.NoticeR
 // deferNotice is the SPEC §7 message: deferred N relations to production run <label> (<generated_at>): a → b, …
 func deferNotice(list []decided, md catalog.Metadata) string {
 	var b strings.Builder
+	b.Grow(96 + 64*len(list))
 	if len(list) == 1 {
 		b.WriteString("deferred 1 relation")
 	} else {
-		fmt.Fprintf(&b, "deferred %d relations", len(list))
+		b.WriteString("deferred ")
+		b.WriteString(strconv.Itoa(len(list)))
+		b.WriteString(" relations")
 	}
-	fmt.Fprintf(&b, " to production run %s (%s): ", runLabel(md), md.GeneratedAt)
+	b.WriteString(" to production run ")
+	b.WriteString(runLabel(md))
+	b.WriteString(" (")
+	b.WriteString(md.GeneratedAt)
+	b.WriteString("): ")
 	for i, d := range list {
 		if i > 0 {
 			b.WriteString(", ")

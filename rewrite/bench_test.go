@@ -167,6 +167,43 @@ func BenchmarkCacheHit(b *testing.B) {
 	}
 }
 
+// BenchmarkCacheShapeHit: statements that differ from a cached one only in their literal values (a client that
+// inlines its parameters, pgbench -M simple): the cost of finding the shape and moving the analysis's offsets.
+func BenchmarkCacheShapeHit(b *testing.B) {
+	for name, set := range benchSets(b) {
+		b.Run(name, func(b *testing.B) {
+			c := NewCache(1000)
+			var variants []string
+			for _, s := range set {
+				if _, err := c.Analyze(s); err != nil {
+					b.Fatal(err)
+				}
+				if _, lits, ok := literalShape(s); ok {
+					variants = append(variants, varyLiterals(s, lits))
+				}
+			}
+			if len(variants) == 0 {
+				b.Skip("no statement of the set has literals")
+			}
+			before := c.Stats().ShapeHits
+			b.SetBytes(bytesOf(variants))
+			b.ReportAllocs()
+			m := startCPU(b)
+			i := 0
+			for b.Loop() {
+				if _, err := c.Analyze(variants[i%len(variants)]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+			m.stop()
+			if c.Stats().ShapeHits == before {
+				b.Fatal("no shape hit")
+			}
+		})
+	}
+}
+
 // BenchmarkCacheHitRewrite: a cached analysis plus asking the resolver and editing the text (the per-statement
 // cost of a repeated statement that defers).
 func BenchmarkCacheHitRewrite(b *testing.B) {

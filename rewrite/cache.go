@@ -14,65 +14,91 @@ import (
 const maxCachedText = 1 << 20
 
 // Cache is a bounded LRU cache from statement text to its Analysis, so a repeated statement is not parsed again.
+// Beside exact texts it keeps literal shapes (shape.go): a text that differs from an analysed one only in the
+// values of its literals gets that analysis with its offsets moved, without a parse.
 // It is safe for concurrent use; parsing happens outside the lock, and concurrent misses on the same text parse it
 // once. The Analysis it hands out is shared and must not be modified. The resolver is not part of the cache: the
 // caller asks it again for every statement, because which dev relations exist changes.
 type Cache struct {
-	max    int
 	mu     sync.Mutex
-	ll     *list.List // front = most recently used; values are *cacheEntry
-	items  map[string]*list.Element
+	exact  lru // text → *Analysis
+	shapes lru // shape key → *shapeEntry
 	flight singleflight.Group
-	hits   atomic.Uint64
-	misses atomic.Uint64
+
+	hits, shapeHits, misses atomic.Uint64
 }
 
-type cacheEntry struct {
-	sql string
-	a   *Analysis
+// shapeEntry is the analysis of the first text seen with a shape, and where that text's literals were.
+type shapeEntry struct {
+	a    *Analysis
+	lits []litSpan
 }
 
 // CacheStats are the cache's counters.
 type CacheStats struct {
-	Hits, Misses uint64
-	Entries      int
+	Hits      uint64 // exact text seen before
+	ShapeHits uint64 // same text but for literal values: analysis moved, no parse
+	Misses    uint64 // parsed
+	Entries   int    // exact texts kept
+	Shapes    int    // literal shapes kept
 }
 
-// NewCache returns a cache holding at most n analyses (n < 1 means 1).
+// NewCache returns a cache holding at most n analyses, and at most n literal shapes (n < 1 means 1).
 func NewCache(n int) *Cache {
 	if n < 1 {
 		n = 1
 	}
-	return &Cache{max: n, ll: list.New(), items: make(map[string]*list.Element, n)}
+	return &Cache{exact: newLRU(n), shapes: newLRU(n)}
 }
 
-// Get returns the cached analysis of sql, if any.
+// Get returns the cached analysis of exactly sql, if any.
 func (c *Cache) Get(sql string) (*Analysis, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if el, ok := c.items[sql]; ok {
-		c.ll.MoveToFront(el)
-		return el.Value.(*cacheEntry).a, true
+	if v, ok := c.exact.get(sql); ok {
+		return v.(*Analysis), true
 	}
 	return nil, false
 }
 
-// Analyze returns the analysis of sql from the cache, or analyses it (outside the lock) and keeps the result.
+// Analyze returns the analysis of sql from the cache, or from the cached analysis of its literal shape, or
+// analyses it (outside the lock) and keeps the result.
 func (c *Cache) Analyze(sql string) (*Analysis, error) {
 	if a, ok := c.Get(sql); ok {
 		c.hits.Add(1)
 		return a, nil
 	}
-	c.misses.Add(1)
 	if len(sql) > maxCachedText {
+		c.misses.Add(1)
 		return Analyze(sql)
 	}
+	key, lits, shaped := literalShape(sql)
+	if shaped {
+		c.mu.Lock()
+		v, ok := c.shapes.get(key)
+		c.mu.Unlock()
+		if ok {
+			se := v.(*shapeEntry)
+			if a := shiftAnalysis(se.a, se.lits, lits); a != nil {
+				c.shapeHits.Add(1)
+				return a, nil
+			}
+		}
+	}
+	c.misses.Add(1)
 	v, err, _ := c.flight.Do(sql, func() (any, error) {
 		a, err := Analyze(sql)
 		if err != nil {
 			return nil, err
 		}
-		c.put(sql, a)
+		c.mu.Lock()
+		c.exact.put(sql, a)
+		c.mu.Unlock()
+		if shaped && a.Parsed && shapeAgrees(sql, lits) {
+			c.mu.Lock()
+			c.shapes.put(key, &shapeEntry{a: a, lits: lits})
+			c.mu.Unlock()
+		}
 		return a, nil
 	})
 	if err != nil {
@@ -81,27 +107,52 @@ func (c *Cache) Analyze(sql string) (*Analysis, error) {
 	return v.(*Analysis), nil
 }
 
-func (c *Cache) put(sql string, a *Analysis) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.items[sql]; ok {
-		c.ll.MoveToFront(el)
-		el.Value.(*cacheEntry).a = a
-		return
-	}
-	sql = strings.Clone(sql) // the caller's text may live in a reused buffer
-	c.items[sql] = c.ll.PushFront(&cacheEntry{sql: sql, a: a})
-	for c.ll.Len() > c.max {
-		old := c.ll.Back()
-		c.ll.Remove(old)
-		delete(c.items, old.Value.(*cacheEntry).sql)
-	}
-}
-
-// Stats returns the hit and miss counts and the number of cached analyses.
+// Stats returns the counters and the number of cached analyses and shapes.
 func (c *Cache) Stats() CacheStats {
 	c.mu.Lock()
-	n := c.ll.Len()
+	n, s := c.exact.len(), c.shapes.len()
 	c.mu.Unlock()
-	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Entries: n}
+	return CacheStats{Hits: c.hits.Load(), ShapeHits: c.shapeHits.Load(), Misses: c.misses.Load(), Entries: n, Shapes: s}
+}
+
+// lru is a bounded least-recently-used map from string to value; the Cache's mutex guards it.
+type lru struct {
+	max   int
+	ll    *list.List // front = most recently used; values are *lruEntry
+	items map[string]*list.Element
+}
+
+type lruEntry struct {
+	key string
+	v   any
+}
+
+func newLRU(n int) lru {
+	return lru{max: n, ll: list.New(), items: make(map[string]*list.Element, min(n, 1024))}
+}
+
+func (l *lru) len() int { return l.ll.Len() }
+
+func (l *lru) get(key string) (any, bool) {
+	el, ok := l.items[key]
+	if !ok {
+		return nil, false
+	}
+	l.ll.MoveToFront(el)
+	return el.Value.(*lruEntry).v, true
+}
+
+func (l *lru) put(key string, v any) {
+	if el, ok := l.items[key]; ok {
+		l.ll.MoveToFront(el)
+		el.Value.(*lruEntry).v = v
+		return
+	}
+	key = strings.Clone(key) // the caller's text may live in a reused buffer
+	l.items[key] = l.ll.PushFront(&lruEntry{key: key, v: v})
+	for l.ll.Len() > l.max {
+		old := l.ll.Back()
+		l.ll.Remove(old)
+		delete(l.items, old.Value.(*lruEntry).key)
+	}
 }

@@ -3,7 +3,10 @@ package rewrite
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
+
+	pg_query "github.com/pganalyze/pg_query_go/v5"
 )
 
 // addGoldenSeeds seeds a fuzz target with the golden inputs (the kept corpus under testdata/fuzz adds regression
@@ -76,6 +79,46 @@ func FuzzRewrite(f *testing.F) {
 	f.Fuzz(func(t *testing.T, sql string) {
 		if msg, _ := checkRewrite(sql, zzProd{}); msg != "" {
 			t.Fatal(msg)
+		}
+	})
+}
+
+// FuzzShape: for any text pg_query parses, a variant with other literal values of the same class gets from the
+// cache's literal shape the analysis a parse of the variant gives (when the grammar accepts the variant), and a
+// text that shares a shape with no parsed text is parsed, never guessed.
+func FuzzShape(f *testing.F) {
+	addGoldenSeeds(f)
+	f.Add("select * from a.b where x = 'it''s' and y = 12 and z = 1.5e3")
+	f.Fuzz(func(t *testing.T, sql string) {
+		a, err := Analyze(sql)
+		if err != nil || !a.Parsed {
+			return
+		}
+		_, lits, ok := literalShape(sql)
+		if !ok {
+			return
+		}
+		variant := varyLiterals(sql, lits)
+		c := NewCache(4)
+		if _, err := c.Analyze(sql); err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.Analyze(variant)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Stats().ShapeHits == 0 {
+			return
+		}
+		if _, perr := pg_query.Parse(variant); perr != nil {
+			return // rejected for a value: the documented limit of shapes
+		}
+		want, err := Analyze(variant)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("shape analysis differs from a parse\nfirst:   %q\nvariant: %q\nshape: %+v\nparse: %+v", sql, variant, got.Statements, want.Statements)
 		}
 	})
 }
