@@ -297,6 +297,8 @@ func (e *Engine) Status() Status {
 		Recent:          e.recent.list(),
 		Sessions:        []SessionStatus{},
 	}
+	cs := e.sql.cache.Stats()
+	st.AnalysisHits, st.AnalysisShapeHits, st.Parses = cs.Hits, cs.ShapeHits, cs.Misses
 	if err := e.prod.LastError(); err != nil {
 		st.ProductionError = err.Error()
 	}

@@ -2,8 +2,11 @@ package deferral_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // A statement sent again is answered from the session's memo: same rewrite, a notice every time (the manifest
@@ -86,5 +89,28 @@ func TestMemoFollowsChanges(t *testing.T) {
 	exec(t, c, "SET search_path = public")
 	if _, err := c.Exec(context.Background(), uq); pgCode(err) != "42P01" {
 		t.Fatalf("search_path public: want 42P01, got %v", err)
+	}
+}
+
+// A client that inlines its values sends a new text every time: the analysis comes from the literal shape (no
+// parse), and the statement is still decided and rewritten on its own.
+func TestShapeThroughProxy(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	c := e.connect(t, nil)
+	before := e.eng.Status()
+	for i := 1; i <= 5; i++ {
+		var src string
+		sql := "select src from dbt_fabio.stg_orders where id = " + strconv.Itoa(i*100) + " or id = 1"
+		if err := c.QueryRow(context.Background(), sql, pgx.QueryExecModeSimpleProtocol).Scan(&src); err != nil || src != "prod" {
+			t.Fatalf("%s: %q, %v", sql, src, err)
+		}
+	}
+	st := e.eng.Status()
+	if st.AnalysisShapeHits-before.AnalysisShapeHits < 4 || st.Parses-before.Parses > 1 {
+		t.Errorf("5 texts of one shape: %d shape hits, %d parses; want >= 4 and <= 1",
+			st.AnalysisShapeHits-before.AnalysisShapeHits, st.Parses-before.Parses)
+	}
+	if st.Rewritten-before.Rewritten != 5 {
+		t.Errorf("rewritten %d of 5", st.Rewritten-before.Rewritten)
 	}
 }

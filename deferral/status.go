@@ -23,6 +23,11 @@ type Status struct {
 	FailedOpen      uint64 `json:"failed_open"`      // statements forwarded unchanged because of a parse or catalog error
 	IntrospectionRW uint64 `json:"introspection_rw"` // catalog queries whose literals were rewritten (SPEC §5.5)
 	MemoHits        uint64 `json:"memo_hits"`        // statements answered from a session's memo of repeated statements
+	// Analysis cache (statements past the prefilter that were not memo hits): exact-text hits, literal-shape hits
+	// (same text but for literal values), and parses.
+	AnalysisHits      uint64 `json:"analysis_hits"`
+	AnalysisShapeHits uint64 `json:"analysis_shape_hits"`
+	Parses            uint64 `json:"parses"`
 	// Sessions are the open sessions.
 	Sessions []SessionStatus `json:"sessions"`
 	// Recent are the latest deferrals, newest first.

@@ -21,6 +21,9 @@ var (
 		"Catalog (introspection) queries whose literals were rewritten to production.", nil, nil)
 	descMemoHits = prometheus.NewDesc("deferproxy_statements_memo_hits_total",
 		"Statements answered from a session's memo of repeated statements (no analysis or decision).", nil, nil)
+	descAnalysis = prometheus.NewDesc("deferproxy_statement_analyses_total",
+		"Statements analysed past the prefilter, by how: exact (cached text), shape (cached text but for literal values), parse.",
+		[]string{"source"}, nil)
 	descSessions = prometheus.NewDesc("deferproxy_engine_sessions",
 		"Sessions open in the defer engine, by mode.", []string{"mode"}, nil)
 	descManifestLoaded = prometheus.NewDesc("deferproxy_manifest_loaded",
@@ -34,7 +37,7 @@ var (
 // Describe implements prometheus.Collector.
 func (s engineStatus) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descStatements, descRewritten, descDeferrals, descRefused, descFailedOpen,
-		descIntrospection, descMemoHits, descSessions, descManifestLoaded, descManifestAge, descManifestStale} {
+		descIntrospection, descMemoHits, descAnalysis, descSessions, descManifestLoaded, descManifestAge, descManifestStale} {
 		ch <- d
 	}
 }
@@ -52,6 +55,9 @@ func (s engineStatus) Collect(ch chan<- prometheus.Metric) {
 	counter(descFailedOpen, st.FailedOpen)
 	counter(descIntrospection, st.IntrospectionRW)
 	counter(descMemoHits, st.MemoHits)
+	for src, v := range map[string]uint64{"exact": st.AnalysisHits, "shape": st.AnalysisShapeHits, "parse": st.Parses} {
+		ch <- prometheus.MustNewConstMetric(descAnalysis, prometheus.CounterValue, float64(v), src)
+	}
 	modes := map[string]float64{"defer": 0, "favor_state": 0, "off": 0}
 	for _, ss := range st.Sessions {
 		modes[ss.Mode]++
