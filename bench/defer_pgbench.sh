@@ -88,7 +88,7 @@ for r in $(seq "$ROUNDS"); do
           # pgbench's stderr, where libpq's default notice processor prints every NOTICE, is discarded: drivers keep
           # notices in memory (psycopg2's conn.notices, JDBC warnings) or drop them. Written to a file or a pipe,
           # the client's own write per NOTICE costs more than the whole proxy (see docs/BENCHMARKS.md: the same
-          # NOTICE raised by the server itself, direct, costs the client 0.69x its throughput with stderr in a file).
+          # NOTICE raised by the server itself, direct, costs the client a third of its throughput with stderr in a file).
           # On failure the run is repeated briefly with stderr shown.
           if ! o=$("$BIN/pgbench" -h 127.0.0.1 -p "$(port_of "$t")" -U postgres -n -f "$(script_for "$s" "$t")" \
                 -M "$m" -c "$c" -j "$j" -T "$DURATION" postgres 2>/dev/null); then
