@@ -200,5 +200,34 @@ var deferProj = &project{
 	},
 }
 
+// devMapProj maps dev relations with the dev manifest (SPEC §3.1): its generate_schema_name puts every node in
+// analytics in production and in dbt_dev_<folder> in development, which no derivation can know.
+var devMapProj = &project{
+	name:        "devmapproj",
+	testdata:    "devmapproj",
+	profile:     "devmapproj",
+	devManifest: true,
+	prodBuild:   [][]string{{"seed"}, {"run"}},
+	prodChange: []string{
+		`update {prod}.raw_orders set amount = amount + 1000`,
+		`update {prod}.stg_orders set amount = amount * 100`,
+	},
+	stale: []string{
+		`create schema {dev}_staging`,
+		`create table {dev}_staging.stg_customers as
+			select customer_id, name || '_stale' as name from {prod}.stg_customers`,
+	},
+	cases: []fidelityCase{
+		{name: "run customer_totals", args: []string{"run", "-s", "customer_totals"}, reads: map[string][]string{
+			modeDefer:      {"dbt_dev_staging.stg_customers", "analytics.stg_orders"},
+			modeFavorState: {"analytics.stg_customers", "analytics.stg_orders"},
+		}},
+		{name: "run stg_orders+", args: []string{"run", "-s", "stg_orders+"}, reads: map[string][]string{
+			modeDefer:      {"analytics.raw_orders", "dbt_dev_staging.stg_customers", "dbt_dev_staging.stg_orders"},
+			modeFavorState: {"analytics.raw_orders", "analytics.stg_customers", "dbt_dev_staging.stg_orders"},
+		}},
+	},
+}
+
 // fidelityProjects are all projects, in the order the suite runs them.
-var fidelityProjects = []*project{jaffleShop, alteredJaffleShop, dbtUtilsIntegration, deferProj}
+var fidelityProjects = []*project{jaffleShop, alteredJaffleShop, dbtUtilsIntegration, deferProj, devMapProj}

@@ -4,8 +4,8 @@
 // per-node results and which relations each read (PostgreSQL's statement log, parsed with pg_query).
 //
 // The projects are the dbt corpus at ../shared/corpus/dbt (relative to the repository root; DEFERPROXY_CORPUS
-// overrides the corpus directory) and our own testdata/deferproj, always copied to a temporary directory first: the
-// corpus is read-only in CI. dbt comes from the venv of pgtest.Venv (DEFERPROXY_VENV). In CI (CI=true) a missing
+// overrides the corpus directory) and our own testdata/deferproj and testdata/devmapproj (dev relations only its dev
+// manifest can map, SPEC §3.1), always copied to a temporary directory first: the corpus is read-only in CI. dbt comes from the venv of pgtest.Venv (DEFERPROXY_VENV). In CI (CI=true) a missing
 // corpus, venv or PostgreSQL fails the tests.
 //
 // Differences from native defer that are inherent to a wire proxy are documented in the README ("Differences from

@@ -29,11 +29,14 @@ type project struct {
 	remove       []string
 	deps         bool
 	env          func(db string) []string
-	preBuild     []string   // SQL before the production build (e.g. source tables)
-	prodBuild    [][]string // dbt commands building production
-	prodChange   []string   // SQL after the production build: production data now differs from seeds and stale copies
-	stale        []string   // SQL run in a fresh dev schema before every dev run: stale dev copies
-	cases        []fidelityCase
+	// devManifest: the proxy maps dev relations with the dev target's manifest (`dbt parse --target dev_proxy`,
+	// SPEC §3.1) instead of deriving them.
+	devManifest bool
+	preBuild    []string   // SQL before the production build (e.g. source tables)
+	prodBuild   [][]string // dbt commands building production
+	prodChange  []string   // SQL after the production build: production data now differs from seeds and stale copies
+	stale       []string   // SQL run in a fresh dev schema before every dev run: stale dev copies
+	cases       []fidelityCase
 }
 
 // fidelityCase is one dev invocation compared natively and through the proxy.
@@ -72,8 +75,10 @@ type projectRig struct {
 	dir       string // where dbt runs
 	dbt       *dbtInvoker
 	prodState string // target path of the production build: manifest.json lives here
-	log       *stmtLog
-	tmp       string
+	// devManifest is the dev target's manifest.json when the project maps with it (project.devManifest), else "".
+	devManifest string
+	log         *stmtLog
+	tmp         string
 }
 
 var (
@@ -168,6 +173,12 @@ func buildRig(t *testing.T, p *project) *projectRig {
 	for _, s := range p.prodChange {
 		execSQL(t, r.url, expand(s))
 	}
+	if p.devManifest {
+		// What a developer's own dbt leaves in target/ at every invocation; parse connects to nothing.
+		devState := filepath.Join(r.tmp, "dev-manifest")
+		r.dbt.mustRun(t, devState, nil, "parse", "--target", targetDevProxy)
+		r.devManifest = filepath.Join(devState, "manifest.json")
+	}
 	return r
 }
 
@@ -191,9 +202,10 @@ func (r *projectRig) runDev(t *testing.T, how, mode string, args []string) devRu
 
 // devOpts varies runDev for the non-fidelity tests.
 type devOpts struct {
-	noStale   bool // start from an empty dev schema
-	noDefer   bool // native run without --defer (an ordinary dev build)
-	keepProxy bool // return the proxy still running in devRun.proxy (the caller stops it)
+	noStale       bool // start from an empty dev schema
+	noDevManifest bool // start the proxy without the project's dev manifest (derivation only)
+	noDefer       bool // native run without --defer (an ordinary dev build)
+	keepProxy     bool // return the proxy still running in devRun.proxy (the caller stops it)
 }
 
 func (r *projectRig) runDevOpts(t *testing.T, how, mode string, args []string, o devOpts) devRun {
@@ -218,7 +230,11 @@ func (r *projectRig) runDevOpts(t *testing.T, how, mode string, args []string, o
 			full = append(full, "--favor-state")
 		}
 	case "proxy":
-		px = startProxy(t, r.url, filepath.Join(r.prodState, "manifest.json"), modeDefer)
+		dm := r.devManifest
+		if o.noDevManifest {
+			dm = ""
+		}
+		px = startProxy(t, r.url, filepath.Join(r.prodState, "manifest.json"), modeDefer, dm)
 		full = append(full, "--target", targetDevProxy)
 		extraEnv = append(extraEnv, fmt.Sprintf("DEFERPROXY_E2E_PROXY_PORT=%d", px.Port))
 		if mode == modeFavorState {

@@ -29,20 +29,21 @@ func (h *proxyHandle) status() string {
 }
 
 // startProxy starts deferproxy in-process on 127.0.0.1:0 in front of upstream (a postgres:// URL of the project
-// database) with the production manifest at manifest, dev schema dbt_dev (derivation, SPEC §3.3) and the given default
-// mode. Each dev run gets a fresh proxy and engine, so no dev-catalog cache outlives the schema reset between runs
+// database) with the production manifest at manifest, dev schema dbt_dev (derivation, SPEC §3.3, or the dev manifest at
+// devManifest when it is not "", SPEC §3.1) and the given default mode. Each dev run gets a fresh proxy and engine, so no dev-catalog cache outlives the schema reset between runs
 // (the reset happens directly in PostgreSQL, not through the proxy). It stops in t.Cleanup and by stop.
-func startProxy(t testing.TB, upstream, manifest, mode string) *proxyHandle {
+func startProxy(t testing.TB, upstream, manifest, mode, devManifest string) *proxyHandle {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	eng, err := deferral.New(ctx, deferral.Config{
-		Manifest:   manifest,
-		DevSchema:  devSchema,
-		Mode:       mode,
-		CatalogDSN: upstream,
-		Logger:     logger,
+		Manifest:    manifest,
+		DevManifest: devManifest,
+		DevSchema:   devSchema,
+		Mode:        mode,
+		CatalogDSN:  upstream,
+		Logger:      logger,
 	})
 	if err != nil {
 		cancel()

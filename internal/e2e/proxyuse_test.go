@@ -64,7 +64,7 @@ func TestShowReadsProduction(t *testing.T) {
 
 	t.Run("pgx", func(t *testing.T) {
 		resetDev(t, r.url)
-		px := startProxy(t, r.url, filepath.Join(r.prodState, "manifest.json"), modeDefer)
+		px := startProxy(t, r.url, filepath.Join(r.prodState, "manifest.json"), modeDefer, "")
 		defer px.stop()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -117,7 +117,7 @@ func TestShowReadsProduction(t *testing.T) {
 func TestProdWriteRefused(t *testing.T) {
 	r := rigFor(t, jaffleShop)
 	resetDev(t, r.url)
-	px := startProxy(t, r.url, filepath.Join(r.prodState, "manifest.json"), modeDefer)
+	px := startProxy(t, r.url, filepath.Join(r.prodState, "manifest.json"), modeDefer, "")
 	defer px.stop()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -205,5 +205,32 @@ func TestFullBuildThroughProxy(t *testing.T) {
 	}
 	if len(native.snap) < 8 {
 		t.Errorf("direct build left only %d dev relations", len(native.snap))
+	}
+}
+
+// TestDevManifestNeeded is the control of devMapProj's fidelity cases: without the dev manifest the proxy cannot
+// know that dbt_dev_staging.stg_orders is model stg_orders (derivation is refused for the project's
+// generate_schema_name, and the engine says why), so nothing defers and the dev run fails on the missing relation,
+// as a plain dev run without --defer does. With the dev manifest, the same run reads production.
+func TestDevManifestNeeded(t *testing.T) {
+	r := rigFor(t, devMapProj)
+	args := []string{"run", "-s", "customer_totals"}
+	without := r.runDevOpts(t, "proxy", modeDefer, args, devOpts{noStale: true, noDevManifest: true})
+	if without.run.ExitCode == 0 {
+		t.Fatalf("without the dev manifest the run should fail on dbt_dev_staging.stg_orders; it passed\n%s", without.note)
+	}
+	if !strings.Contains(without.run.Output, "dbt_dev_staging") || !strings.Contains(without.run.Output, "does not exist") {
+		t.Errorf("want PostgreSQL's missing-relation error for a dbt_dev_staging relation:\n%s", tail(without.run.Output, 3000))
+	}
+	if !strings.Contains(without.note, "generate_schema_name") {
+		t.Errorf("the engine's mapping status should say why derivation was refused:\n%s", tail(without.note, 3000))
+	}
+	with := r.runDevOpts(t, "proxy", modeDefer, args, devOpts{noStale: true})
+	if with.run.ExitCode != 0 {
+		t.Fatalf("with the dev manifest the run should pass:\n%s\n%s", tail(with.run.Output, 3000), with.note)
+	}
+	checkReads(t, with, []string{"analytics.stg_orders", "analytics.stg_customers"})
+	if !strings.Contains(with.note, "dev-manifest") {
+		t.Errorf("the engine's mapping status should name the dev manifest:\n%s", tail(with.note, 3000))
 	}
 }
