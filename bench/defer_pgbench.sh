@@ -20,7 +20,6 @@ DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-3}
 CLIENTS=${CLIENTS:-"1 8"}
 MODES=${MODES:-"simple extended"}
-SCALE=${SCALE:-1}
 NOTICES=${NOTICES:-first}   # the defer proxy's --notices (first: one NOTICE per rewritten statement)
 OUT=${OUT:-bench/results/defer-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
@@ -29,36 +28,13 @@ go build -o bin/deferproxy ./cmd/deferproxy
 
 source bench/cluster.sh
 start_cluster deferbench 200
+source bench/defer_setup.sh
 BAREPORT=$(freeport); DEFPORT=$(freeport)
-PSQL=("$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PGPORT" -U postgres postgres)
-"$BIN/pgbench" -h 127.0.0.1 -p "$PGPORT" -U postgres -i -s "$SCALE" -q postgres >/dev/null 2>&1
-"${PSQL[@]}" -c "CREATE SCHEMA analytics; CREATE SCHEMA dbt_fabio;
-  CREATE TABLE analytics.accounts AS SELECT * FROM pgbench_accounts; ALTER TABLE analytics.accounts ADD PRIMARY KEY (aid);"
-"${PSQL[@]}" -c "VACUUM ANALYZE analytics.accounts"
-
-# A production manifest with one model, accounts, built in postgres.analytics.
-cat >"$WORK/manifest.json" <<JSON
-{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json", "dbt_version": "1.11.2",
-  "generated_at": "$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)", "invocation_id": "bench-0000", "project_name": "bench",
-  "adapter_type": "postgres", "env": {}},
- "nodes": {"model.bench.accounts": {"unique_id": "model.bench.accounts", "resource_type": "model", "package_name": "bench",
-   "name": "accounts", "alias": "accounts", "database": "postgres", "schema": "analytics",
-   "relation_name": "\"postgres\".\"analytics\".\"accounts\"", "config": {"materialized": "table"},
-   "depends_on": {"nodes": []}}},
- "sources": {}, "macros": {}}
-JSON
-
-UP="postgres://postgres@127.0.0.1:$PGPORT/postgres?sslmode=disable"
 ./bin/deferproxy serve --listen "127.0.0.1:$BAREPORT" --upstream "$UP" --admin "" --log-level warn 2>"$OUT/bare.log" &
-BARE_PID=$!; BENCH_PIDS+=("$BARE_PID")
-./bin/deferproxy serve --listen "127.0.0.1:$DEFPORT" --upstream "$UP" --admin "" --log-level warn \
-  --manifest "$WORK/manifest.json" --dev-schema dbt_fabio --catalog-dsn "$UP" --notices "$NOTICES" 2>"$OUT/defer.log" &
-DEF_PID=$!; BENCH_PIDS+=("$DEF_PID")
-for p in $BAREPORT $DEFPORT; do
-  for _ in $(seq 100); do "$BIN/pg_isready" -q -h 127.0.0.1 -p "$p" && break; sleep 0.1; done
-done
+BENCH_PIDS+=($!)
+start_defer_proxy "$DEFPORT" "$NOTICES" "$OUT/defer.log"
+wait_ready "$BAREPORT" "$DEFPORT"
 
-NACC=$((100000 * SCALE))
 printf '\\set aid random(1, %d)\nSELECT abalance FROM dbt_fabio.accounts WHERE aid = :aid;\n' "$NACC" >"$WORK/deferred_dev.sql"
 printf '\\set aid random(1, %d)\nSELECT abalance FROM analytics.accounts WHERE aid = :aid;\n' "$NACC" >"$WORK/deferred_prod.sql"
 printf '\\set aid random(1, %d)\nSELECT abalance FROM pgbench_accounts WHERE aid = :aid;\n' "$NACC" >"$WORK/plain.sql"

@@ -13,28 +13,12 @@ ROUNDS=${ROUNDS:-2}
 go build -o bin/deferproxy ./cmd/deferproxy
 source bench/cluster.sh
 start_cluster noticecost 100
-"$BIN/pgbench" -h 127.0.0.1 -p "$PGPORT" -U postgres -i -s 1 -q postgres >/dev/null 2>&1
-PSQL=("$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PGPORT" -U postgres postgres)
-"${PSQL[@]}" -c "CREATE SCHEMA analytics; CREATE SCHEMA dbt_fabio;
-  CREATE TABLE analytics.accounts AS SELECT * FROM pgbench_accounts; ALTER TABLE analytics.accounts ADD PRIMARY KEY (aid);
-  CREATE FUNCTION noisy(a int) RETURNS int LANGUAGE plpgsql AS \$\$ BEGIN RAISE NOTICE 'deferred 1 relation to production run bench-0000 (2026-11-26T00:00:00.000000Z): dbt_fabio.accounts → analytics.accounts'; RETURN a; END \$\$;"
-cat >"$WORK/manifest.json" <<JSON
-{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json", "dbt_version": "1.11.2",
-  "generated_at": "$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)", "invocation_id": "bench-0000", "project_name": "bench",
-  "adapter_type": "postgres", "env": {}},
- "nodes": {"model.bench.accounts": {"unique_id": "model.bench.accounts", "resource_type": "model", "package_name": "bench",
-   "name": "accounts", "alias": "accounts", "database": "postgres", "schema": "analytics",
-   "relation_name": "\"postgres\".\"analytics\".\"accounts\"", "config": {"materialized": "table"},
-   "depends_on": {"nodes": []}}},
- "sources": {}, "macros": {}}
-JSON
-UP="postgres://postgres@127.0.0.1:$PGPORT/postgres?sslmode=disable"
+source bench/defer_setup.sh
+"${PSQL[@]}" -c "CREATE FUNCTION noisy(a int) RETURNS int LANGUAGE plpgsql AS \$\$ BEGIN RAISE NOTICE 'deferred 1 relation to production run bench-0000 (2026-11-26T00:00:00.000000Z): dbt_fabio.accounts → analytics.accounts'; RETURN a; END \$\$;"
 P1=$(freeport); P2=$(freeport)
-./bin/deferproxy serve --listen "127.0.0.1:$P1" --upstream "$UP" --admin "" --log-level warn --manifest "$WORK/manifest.json" --dev-schema dbt_fabio --catalog-dsn "$UP" --notices first 2>/dev/null & BENCH_PIDS+=($!)
-./bin/deferproxy serve --listen "127.0.0.1:$P2" --upstream "$UP" --admin "" --log-level warn --manifest "$WORK/manifest.json" --dev-schema dbt_fabio --catalog-dsn "$UP" --notices off 2>/dev/null & BENCH_PIDS+=($!)
-for p in $P1 $P2; do
-  for _ in $(seq 100); do "$BIN/pg_isready" -q -h 127.0.0.1 -p "$p" && break; sleep 0.1; done
-done
+start_defer_proxy "$P1" first /dev/null
+start_defer_proxy "$P2" off /dev/null
+wait_ready "$P1" "$P2"
 printf '\\set aid random(1, 100000)\nSELECT abalance FROM dbt_fabio.accounts WHERE aid = :aid;\n' >"$WORK/dev.sql"
 printf '\\set aid random(1, 100000)\nSELECT abalance FROM analytics.accounts WHERE aid = :aid;\n' >"$WORK/prod.sql"
 printf '\\set aid random(1, 100000)\nSELECT noisy(abalance) FROM analytics.accounts WHERE aid = :aid;\n' >"$WORK/noisy.sql"
