@@ -93,7 +93,7 @@ var settings = []setting{
 	{"catalog_timeout", 2 * time.Second, "how long a dev-catalog lookup may take before the statement fails open (or fails, see on_catalog_error)"},
 	{"catalog_ttl", 10 * time.Second, "how long the dev catalog is cached for changes made outside the proxy"},
 	{"on_catalog_error", "open", "when the dev catalog cannot be read: open (forward unchanged, warn once) or fail"},
-	{"notices", "first", "NOTICE per statement with deferrals: first (the first one also names the production run), all or off"},
+	{"notices", "first", "NOTICE per statement with deferrals: first (the first one also names the production run), all or off (off suits BI tools that repeat queries and log every notice)"},
 	{"stale_after", 24 * time.Hour, "warn when the production manifest is older than this"},
 	{"selected_window", 30 * time.Minute, "favor_state: a node built through the proxy this recently counts as selected"},
 }
