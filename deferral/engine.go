@@ -72,7 +72,8 @@ type Engine struct {
 
 	defaultMode atomic.Int32 // catalog.Mode for new sessions
 
-	maps sync.Map // targetKey → *targetState (DevMap + prefilter per dev target, rebuilt when manifests change)
+	maps      sync.Map // targetKey → *targetState (DevMap + prefilter per dev target, rebuilt when manifests change)
+	targetSeq atomic.Uint64
 
 	sessMu   sync.Mutex
 	sessions map[uint64]*session
@@ -234,6 +235,9 @@ type targetKey struct {
 
 // targetState is the per-target view of one pair of manifest snapshots.
 type targetState struct {
+	// id identifies this state (unique per engine) for those who must know whether the state changed without
+	// keeping an old one, and the manifests it holds, alive: session memos and path filters of idle sessions.
+	id        uint64
 	key       targetKey
 	prod, dev *catalog.Manifest
 	devmap    *catalog.DevMap
@@ -262,7 +266,7 @@ func (e *Engine) target(prod *catalog.Manifest, key targetKey) *targetState {
 		SchemaMap: e.cfg.SchemaMap,
 		Target:    catalog.DevTarget{Database: key.database, Schema: key.schema},
 	})
-	ts := &targetState{key: key, prod: prod, dev: dev, devmap: dm}
+	ts := &targetState{id: e.targetSeq.Add(1), key: key, prod: prod, dev: dev, devmap: dm}
 	seen := map[string]bool{}
 	var names []string
 	for _, s := range dm.DevSchemas() {

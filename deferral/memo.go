@@ -12,7 +12,8 @@ import (
 // session, the finished outcome of such a statement (rewritten text, deferral count, the client report) together
 // with everything the outcome was drawn from, and replays it while all of that is unchanged:
 //
-//   - the production and dev manifests and the dev target (one *targetState per pair of loaded manifests),
+//   - the production and dev manifests and the dev target (one targetState per pair of loaded manifests; the memo
+//     keeps its id, not the state, so an idle session does not keep replaced manifests alive),
 //   - the session's mode and search_path (pathVersion),
 //   - each dev catalog listing an existence answer came from (catalog.DevCatalog.ListingID: a listing that expired
 //     after its TTL or was invalidated by DDL has no id any more, so the memo never outlives what the dev catalog
@@ -29,7 +30,8 @@ type memo struct {
 
 // memoEntry is one remembered outcome.
 type memoEntry struct {
-	ts          *targetState
+	target uint64 // targetState.id
+
 	mode        catalog.Mode
 	pathVersion int
 	listings    []listingDep
@@ -61,7 +63,7 @@ func (m *memo) lookup(cat *catalog.DevCatalog, sql string, ts *targetState, mode
 	if en == nil {
 		return nil
 	}
-	if en.ts != ts || en.mode != mode || en.pathVersion != pathVersion {
+	if en.target != ts.id || en.mode != mode || en.pathVersion != pathVersion {
 		return nil
 	}
 	for _, d := range en.listings {

@@ -2,7 +2,9 @@ package deferral_test
 
 import (
 	"context"
+	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,5 +114,46 @@ func TestShapeThroughProxy(t *testing.T) {
 	}
 	if st.Rewritten-before.Rewritten != 5 {
 		t.Errorf("rewritten %d of 5", st.Rewritten-before.Rewritten)
+	}
+}
+
+// A production manifest reload is a new target state: the memo does not replay the old run's notice.
+func TestMemoFollowsManifestReload(t *testing.T) {
+	e := newEnv(t, envOptions{notices: "all"})
+	c := e.connect(t, nil)
+	const q = "select src from dbt_fabio.stg_orders"
+	for i := 0; i < 2; i++ {
+		if got := queryString(t, c, q); got != "prod" {
+			t.Fatalf("before reload: %q", got)
+		}
+	}
+	if n := findNotice(c.takeNotices(), "NOTICE", "deferred 1 relation"); n == nil || !strings.Contains(n.Message, "4f1c2a9e") {
+		t.Fatalf("before reload: notice %+v", n)
+	}
+	path := e.eng.Status().Production.Source
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := strings.ReplaceAll(string(b), "4f1c2a9e-0000-4000-8000-prod00000001", "5b5b5b5b-0000-4000-8000-prod00000002")
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(next), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for e.eng.Status().Production.InvocationID != "5b5b5b5b-0000-4000-8000-prod00000002" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the rewritten manifest was never loaded: %+v", e.eng.Status().Production)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := queryString(t, c, q); got != "prod" {
+		t.Fatalf("after reload: %q", got)
+	}
+	if n := findNotice(c.takeNotices(), "NOTICE", "deferred 1 relation"); n == nil || !strings.Contains(n.Message, "5b5b5b5b") {
+		t.Fatalf("after reload the notice must name the new run: %+v", n)
 	}
 }

@@ -228,7 +228,7 @@ func (s *session) process(ctx context.Context, sql string, prod *catalog.Manifes
 	}
 	r := e.buildReport(an, o, prod)
 	if rec != nil && !consultedSelection && rec.memoizable() && readOnly(an) {
-		s.memo.store(sql, &memoEntry{ts: ts, mode: mode, pathVersion: pathVersion, listings: rec.deps,
+		s.memo.store(sql, &memoEntry{target: ts.id, mode: mode, pathVersion: pathVersion, listings: rec.deps,
 			sql: o.sql, changed: o.sql != sql, report: r})
 	}
 	notices = append(notices, s.deliver(r, prod)...)

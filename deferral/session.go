@@ -47,7 +47,7 @@ type session struct {
 	// pathFilter matches the identifiers unqualified names could use when the search_path reaches a schema that
 	// matters; built for pathFilterTS at pathFilterVersion.
 	pathFilter        *rewrite.Prefilter
-	pathFilterTS      *targetState
+	pathFilterTS      uint64 // targetState.id (not the state: an idle session must not keep old manifests alive)
 	pathFilterVersion int
 	// Dev catalog overlay of the open transaction: relations this session created (true) or dropped (false), and
 	// the schemas its DDL touched (invalidated in the shared dev catalog when the transaction ends).
@@ -246,10 +246,10 @@ func (s *session) trackTransaction(w, sql string) {
 // pathFilterLocked returns, when the session's search_path reaches a schema that matters, a prefilter over the
 // names an unqualified reference could use there (the schema-name prefilter cannot see those); nil otherwise.
 func (s *session) pathFilterLocked(ts *targetState) *rewrite.Prefilter {
-	if s.pathFilterTS == ts && s.pathFilterVersion == s.pathVersion {
+	if s.pathFilterTS == ts.id && s.pathFilterVersion == s.pathVersion {
 		return s.pathFilter
 	}
-	s.pathFilterTS, s.pathFilterVersion, s.pathFilter = ts, s.pathVersion, nil
+	s.pathFilterTS, s.pathFilterVersion, s.pathFilter = ts.id, s.pathVersion, nil
 	relevant := false
 	for _, p := range s.scope.SearchPath {
 		if ts.filter.has(p) {
