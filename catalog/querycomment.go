@@ -138,9 +138,15 @@ type jsonScan struct {
 	i int
 }
 
+// space skips JSON's whitespace: space, tab, newline and carriage return only (not SQL's \f and \v).
 func (p *jsonScan) space() {
-	for p.i < len(p.s) && isSpace(p.s[p.i]) {
-		p.i++
+	for p.i < len(p.s) {
+		switch p.s[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
 	}
 }
 
