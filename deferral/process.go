@@ -228,8 +228,11 @@ func (s *session) process(ctx context.Context, sql string, prod *catalog.Manifes
 	}
 	r := e.buildReport(an, o, prod)
 	if rec != nil && !consultedSelection && rec.memoizable() && readOnly(an) {
-		s.memo.store(sql, &memoEntry{target: ts.id, mode: mode, pathVersion: pathVersion, listings: rec.deps,
-			sql: o.sql, changed: o.sql != sql, report: r})
+		en := &memoEntry{target: ts.id, mode: mode, pathVersion: pathVersion, listings: rec.deps, report: r}
+		if o.sql != sql {
+			en.sql, en.changed = o.sql, true // unchanged: the key is the text (the statement's own copy is not kept)
+		}
+		s.memo.store(sql, en)
 	}
 	notices = append(notices, s.deliver(r, prod)...)
 	return proxy.StatementResult{SQL: o.sql, Notices: notices}
