@@ -2,7 +2,6 @@ package deferral
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -736,5 +735,3 @@ func deferNotice(list []decided, md catalog.Metadata) string {
 func shortName(r catalog.Relation) string {
 	return catalog.Relation{Schema: r.Schema, Identifier: r.Identifier}.String()
 }
-
-var _ = errors.Is

@@ -2,7 +2,6 @@ package deferral
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -473,5 +472,3 @@ func (o overlayExistence) Exists(ctx context.Context, rel catalog.Relation) (boo
 	}
 	return o.base.Exists(ctx, rel)
 }
-
-var _ = errors.New
