@@ -301,17 +301,7 @@ func TestLexQualifiers(t *testing.T) {
 		{`select (row).f.g from prod.s`, Postgres, nil},
 	}
 	for _, tc := range tests {
-		a := LexAnalyze(tc.sql, tc.d)
-		var got []string
-		for _, st := range a.Statements {
-			for _, q := range st.Qualifiers {
-				got = append(got, describeRef(tc.sql, q))
-			}
-		}
-		if strings.Join(got, "\n") != strings.Join(tc.quals, "\n") {
-			t.Errorf("qualifiers of\n%s\ngot:\n  %s\nwant:\n  %s", tc.sql, strings.Join(got, "\n  "), strings.Join(tc.quals, "\n  "))
-		}
-		checkLexInvariants(t, tc.sql, tc.d, a)
+		checkLexed(t, "qualifiers", tc.sql, tc.d, tc.quals, func(st *Statement) []Reference { return st.Qualifiers })
 	}
 }
 
@@ -334,18 +324,24 @@ func TestLexSchemas(t *testing.T) {
 		{`drop schema a.b`, Postgres, nil}, // no such PostgreSQL syntax: left alone
 	}
 	for _, tc := range tests {
-		a := LexAnalyze(tc.sql, tc.d)
-		var got []string
-		for _, st := range a.Statements {
-			for _, q := range st.Schemas {
-				got = append(got, describeRef(tc.sql, q))
-			}
-		}
-		if strings.Join(got, "\n") != strings.Join(tc.schemas, "\n") {
-			t.Errorf("schemas of\n%s\ngot:\n  %s\nwant:\n  %s", tc.sql, strings.Join(got, "\n  "), strings.Join(tc.schemas, "\n  "))
-		}
-		checkLexInvariants(t, tc.sql, tc.d, a)
+		checkLexed(t, "schemas", tc.sql, tc.d, tc.schemas, func(st *Statement) []Reference { return st.Schemas })
 	}
+}
+
+// checkLexed lexes sql and compares the references pick takes from each statement with want (describeRef form).
+func checkLexed(t *testing.T, what, sql string, d Dialect, want []string, pick func(*Statement) []Reference) {
+	t.Helper()
+	a := LexAnalyze(sql, d)
+	var got []string
+	for i := range a.Statements {
+		for _, r := range pick(&a.Statements[i]) {
+			got = append(got, describeRef(sql, r))
+		}
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("%s of\n%s\ngot:\n  %s\nwant:\n  %s", what, sql, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+	checkLexInvariants(t, sql, d, a)
 }
 
 // checkLexInvariants checks what holds for every analysis: statements in order and in bounds, references inside
@@ -355,22 +351,8 @@ func checkLexInvariants(t testing.TB, sql string, d Dialect, a *Analysis) {
 	prevEnd := 0
 	last := -1
 	for si, st := range a.Statements {
-		lastS := st.Start
-		for _, q := range st.Schemas {
-			if q.Start < lastS || q.End > st.End || q.Start >= q.End || len(q.Parts) < 1 || len(q.Parts) > 2 ||
-				len(q.Normalized) != len(q.Parts) || len(q.Quoted) != len(q.Parts) || q.Role != Write || q.Statement != si {
-				t.Fatalf("schema %+v of statement %d [%d:%d] is malformed or out of order", q, si, st.Start, st.End)
-			}
-			lastS = q.End
-		}
-		lastQ := st.Start
-		for _, q := range st.Qualifiers {
-			if q.Start < lastQ || q.End > st.End || q.Start >= q.End || len(q.Parts) < 2 || len(q.Parts) > 3 ||
-				len(q.Normalized) != len(q.Parts) || len(q.Quoted) != len(q.Parts) || q.Role != Read || q.Statement != si {
-				t.Fatalf("qualifier %+v of statement %d [%d:%d] is malformed or out of order", q, si, st.Start, st.End)
-			}
-			lastQ = q.End
-		}
+		checkSideRefs(t, "schema", st, si, st.Schemas, 1, 2, Write)
+		checkSideRefs(t, "qualifier", st, si, st.Qualifiers, 2, 3, Read)
 		if st.Start < prevEnd || st.End < st.Start || st.End > len(sql) {
 			t.Fatalf("statement %d span [%d:%d] out of order or bounds (previous end %d, len %d)", si, st.Start, st.End, prevEnd, len(sql))
 		}
@@ -444,5 +426,19 @@ func TestLexGolden(t *testing.T) {
 				t.Errorf("%s differs from %s (run with -update after checking):\ngot:\n%s\nwant:\n%s", f, golden, got, want)
 			}
 		})
+	}
+}
+
+// checkSideRefs checks a statement's qualifiers or schemas: in order, inside the statement, minParts–maxParts parts
+// with Normalized and Quoted of the same length, the given role and statement index.
+func checkSideRefs(t testing.TB, kind string, st Statement, si int, refs []Reference, minParts, maxParts int, role Role) {
+	t.Helper()
+	last := st.Start
+	for _, q := range refs {
+		if q.Start < last || q.End > st.End || q.Start >= q.End || len(q.Parts) < minParts || len(q.Parts) > maxParts ||
+			len(q.Normalized) != len(q.Parts) || len(q.Quoted) != len(q.Parts) || q.Role != role || q.Statement != si {
+			t.Fatalf("%s %+v of statement %d [%d:%d] is malformed or out of order", kind, q, si, st.Start, st.End)
+		}
+		last = q.End
 	}
 }
