@@ -28,7 +28,8 @@ type Cache struct {
 	hits, shapeHits, misses atomic.Uint64
 }
 
-// shapeEntry is the analysis of the first text seen with a shape, and where that text's literals were.
+// shapeEntry is the analysis of the first text seen with a shape, and where that text's literals were; a nil
+// analysis marks a shape that is not shared (pg_query's scanner saw its constants elsewhere).
 type shapeEntry struct {
 	a    *Analysis
 	lits []litSpan
@@ -73,15 +74,18 @@ func (c *Cache) Analyze(sql string) (*Analysis, error) {
 		return Analyze(sql)
 	}
 	key, lits, shaped := literalShape(sql)
+	shapeKnown := false
 	if shaped {
 		c.mu.Lock()
 		v, ok := c.shapes.get(key)
 		c.mu.Unlock()
 		if ok {
-			se := v.(*shapeEntry)
-			if a := shiftAnalysis(se.a, se.lits, lits); a != nil {
-				c.shapeHits.Add(1)
-				return a, nil
+			shapeKnown = true
+			if se := v.(*shapeEntry); se.a != nil {
+				if a := shiftAnalysis(se.a, se.lits, lits); a != nil {
+					c.shapeHits.Add(1)
+					return a, nil
+				}
 			}
 		}
 	}
@@ -94,9 +98,13 @@ func (c *Cache) Analyze(sql string) (*Analysis, error) {
 		c.mu.Lock()
 		c.exact.put(sql, a)
 		c.mu.Unlock()
-		if shaped && a.Parsed && shapeAgrees(sql, lits) {
+		if shaped && !shapeKnown && a.Parsed {
+			se := &shapeEntry{} // PostgreSQL's scanner disagrees: remembered, so the next text is not scanned twice
+			if shapeAgrees(sql, lits) {
+				se = &shapeEntry{a: a, lits: lits}
+			}
 			c.mu.Lock()
-			c.shapes.put(key, &shapeEntry{a: a, lits: lits})
+			c.shapes.put(key, se)
 			c.mu.Unlock()
 		}
 		return a, nil
