@@ -9,7 +9,7 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-// corpusPath locates a file of the shared corpus (../shared/corpus beside the repository root).
+// corpusPath locates a file of the test corpus (testdata/corpus in the repository).
 func corpusPath(t testing.TB, rel string) string { return corpus.Path(t, rel) }
 
 const (

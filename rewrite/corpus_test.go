@@ -15,7 +15,7 @@ import (
 	"github.com/deferproxy/deferproxy/internal/corpus"
 )
 
-// corpusDir is the shared test corpus (../shared/corpus beside the repository root).
+// corpusDir is the repository's test corpus (testdata/corpus).
 func corpusDir(t testing.TB) string { return corpus.Dir(t) }
 
 // corpusStatement is one statement of a regression script.

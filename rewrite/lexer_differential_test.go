@@ -20,7 +20,7 @@ import (
 // project's compiled SQL that pg_query parses, every read reference the lexer reports must also be one the parser
 // reports — same span, same parts. The lexer may report fewer, never a wrong one.
 
-// lexCorpusDir is the shared test corpus (../shared/corpus beside the repository root).
+// lexCorpusDir is the repository's test corpus (testdata/corpus).
 func lexCorpusDir(t testing.TB) string { return corpus.Dir(t) }
 
 // lexCorpusText is one SQL text of the corpus: a regression script (psql meta-commands and COPY data removed) or

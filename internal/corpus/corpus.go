@@ -1,6 +1,6 @@
-// Package corpus locates the shared third-party test corpus (PostgreSQL regression scripts and dbt projects) that
-// lives beside the repository at ../shared/corpus, and reads the regression scripts the way psql would feed them
-// to the server. It is for tests only.
+// Package corpus locates the third-party test corpus (PostgreSQL regression scripts and dbt projects) that the
+// repository carries in testdata/corpus, and reads the regression scripts the way psql would feed them to the
+// server. It is for tests only. testdata/corpus/README.md says what each part is, where it came from and its licence.
 package corpus
 
 import (
@@ -14,39 +14,34 @@ import (
 	"testing"
 )
 
-// Dir returns the corpus directory: $DEFERPROXY_CORPUS, else ../shared/corpus beside the repository root. A missing
-// corpus fails the test in CI (CI=true) and skips it elsewhere.
+// Dir returns the corpus directory: testdata/corpus in the repository, or $DEFERPROXY_CORPUS when set (to try the
+// tests on another copy). The corpus is part of the repository, so a missing one fails the test everywhere.
 func Dir(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv("DEFERPROXY_CORPUS")
+	from := "DEFERPROXY_CORPUS"
 	if dir == "" {
-		dir = filepath.Join(repoRoot(), "..", "shared", "corpus")
+		dir, from = filepath.Join(RepoRoot(), "testdata", "corpus"), "the repository"
 	}
 	if _, err := os.Stat(filepath.Join(dir, "README.md")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("test corpus not found at %s: check it out at ../shared/corpus beside the repository or set DEFERPROXY_CORPUS: %v", dir, err)
-		}
-		t.Skipf("test corpus not found at %s: %v", dir, err)
+		t.Fatalf("test corpus not found at %s (from %s): the repository carries it in testdata/corpus: %v", dir, from, err)
 	}
 	return dir
 }
 
-// Path returns a file or directory of the corpus by its slash-separated path below the corpus root, failing (in CI)
-// or skipping the test when it is missing.
+// Path returns a file or directory of the corpus by its slash-separated path below the corpus root, failing the test
+// when it is missing.
 func Path(t testing.TB, rel string) string {
 	t.Helper()
 	p := filepath.Join(Dir(t), filepath.FromSlash(rel))
 	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("corpus file %s is missing: %v", p, err)
-		}
-		t.Skipf("corpus file %s is missing: %v", p, err)
+		t.Fatalf("corpus file %s is missing (testdata/corpus/SOURCES.md lists what the corpus holds): %v", p, err)
 	}
 	return p
 }
 
-// repoRoot is the repository root, found from this source file's location.
-func repoRoot() string {
+// RepoRoot is the repository root (the directory holding go.mod), found from this source file's location.
+func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }

@@ -3,10 +3,11 @@
 // PGOPTIONS='-c deferproxy.mode=favor_state') and compares what each built (every dev relation, row for row), dbt's
 // per-node results and which relations each read (PostgreSQL's statement log, parsed with pg_query).
 //
-// The projects are the dbt corpus at ../shared/corpus/dbt (relative to the repository root; DEFERPROXY_CORPUS
+// The projects are the dbt corpus at testdata/corpus/dbt (in the repository; DEFERPROXY_CORPUS
 // overrides the corpus directory) and our own testdata/deferproj and testdata/devmapproj (dev relations only its dev
-// manifest can map, SPEC §3.1), always copied to a temporary directory first: the corpus is read-only in CI. dbt comes from the venv of pgtest.Venv (DEFERPROXY_VENV). In CI (CI=true) a missing
-// corpus, venv or PostgreSQL fails the tests.
+// manifest can map, SPEC §3.1), always copied to a temporary directory first, so the corpus stays untouched. dbt comes
+// from the venv of pgtest.Venv (DEFERPROXY_VENV). A missing corpus fails the tests; in CI (CI=true) a missing
+// venv or PostgreSQL fails them too (elsewhere they skip, naming what is missing).
 //
 // Differences from native defer that are inherent to a wire proxy are documented in the README ("Differences from
 // native defer") and asserted as such (fidelityCase.differs), so a change in either direction fails the suite.

@@ -83,25 +83,38 @@ type projectRig struct {
 
 var (
 	rigsMu sync.Mutex
-	rigs   = map[string]*projectRig{}
+	rigs   = map[string]*rigOutcome{}
 	tmpDir string
 )
 
-// rigFor returns the project's rig, building production on first use (shared by all tests of the binary).
+// rigOutcome is how a project's production build went, for the tests that come after the one that built it.
+type rigOutcome struct {
+	rig     *projectRig // nil when the build failed or was skipped
+	test    string      // the test that built it, whose log holds the cause of a failure
+	skipped bool
+}
+
+// rigFor returns the project's rig, building production on first use (shared by all tests of the binary). A later
+// test of a project whose build failed or skipped fails or skips the same way, naming the test whose log says why.
 func rigFor(t *testing.T, p *project) *projectRig {
 	t.Helper()
 	rigsMu.Lock()
 	defer rigsMu.Unlock()
-	if r, ok := rigs[p.name]; ok {
-		if r == nil {
-			t.Fatalf("production build of %s failed earlier in this test binary", p.name)
+	if o, ok := rigs[p.name]; ok {
+		switch {
+		case o.rig != nil:
+			return o.rig
+		case o.skipped:
+			t.Skipf("production build of %s was skipped in %s (its skip message says why)", p.name, o.test)
+		default:
+			t.Fatalf("production build of %s failed in %s: that test's output above has the cause", p.name, o.test)
 		}
-		return r
 	}
-	rigs[p.name] = nil // a failure below leaves nil: later tests fail fast
-	r := buildRig(t, p)
-	rigs[p.name] = r
-	return r
+	o := &rigOutcome{test: t.Name()}
+	rigs[p.name] = o
+	defer func() { o.skipped = t.Skipped() }() // runs on t.Skip's Goexit too
+	o.rig = buildRig(t, p)
+	return o.rig
 }
 
 func buildRig(t *testing.T, p *project) *projectRig {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/deferproxy/deferproxy/internal/corpus"
 	"github.com/deferproxy/deferproxy/internal/pgtest"
 )
 
@@ -61,22 +62,10 @@ func repoRoot(t testing.TB) string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
-// corpusRoot is ../shared/corpus/dbt next to the repository (the corpus is not vendored into the repo).
-// DEFERPROXY_CORPUS overrides it. Missing corpus: Fatal in CI, Skip elsewhere.
+// corpusRoot is the dbt part of the repository's test corpus (testdata/corpus/dbt).
 func corpusRoot(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("DEFERPROXY_CORPUS")
-	if dir == "" {
-		dir = filepath.Join(repoRoot(t), "..", "shared", "corpus")
-	}
-	dir = filepath.Join(dir, "dbt")
-	if _, err := os.Stat(filepath.Join(dir, "jaffle_shop", "dbt_project.yml")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("dbt corpus not found at %s (set DEFERPROXY_CORPUS to the corpus directory): %v", dir, err)
-		}
-		t.Skipf("dbt corpus not found at %s: %v", dir, err)
-	}
-	return dir
+	return corpus.Path(t, "dbt")
 }
 
 // dbtBinary is <venv>/bin/dbt; pgtest.Venv fails in CI when the venv is missing.
