@@ -111,17 +111,25 @@ func (s *ManifestStore) Start(ctx context.Context) error {
 		return fmt.Errorf("watch manifest %s: %w", s.path, err)
 	}
 	dir := filepath.Dir(s.path)
+	watching := true
 	if err := w.Add(dir); err != nil {
-		w.Close()
-		close(s.done)
-		return fmt.Errorf("watch manifest directory %s: %w (create it, or fix the manifest path)", dir, err)
+		// A directory that does not exist yet (a fresh checkout before the first `dbt compile`, a volume mounted
+		// late) is like a missing file: not ready until a manifest loads; the poll adds the watch once it appears.
+		if !errors.Is(err, os.ErrNotExist) || s.opts.PollInterval < 0 {
+			w.Close()
+			close(s.done)
+			return fmt.Errorf("watch manifest directory %s: %w (create it, or fix the manifest path)", dir, err)
+		}
+		watching = false
 	}
 	loadErr := s.Reload()
-	go s.watch(ctx, w)
+	go s.watch(ctx, w, watching)
 	return loadErr
 }
 
-func (s *ManifestStore) watch(ctx context.Context, w *fsnotify.Watcher) {
+// watch reloads on file events and on the poll's changes until ctx is done; watching says whether w already watches
+// the manifest's directory.
+func (s *ManifestStore) watch(ctx context.Context, w *fsnotify.Watcher, watching bool) {
 	defer close(s.done)
 	defer w.Close()
 	dir, name := filepath.Dir(s.path), filepath.Base(s.path)
@@ -133,7 +141,6 @@ func (s *ManifestStore) watch(ctx context.Context, w *fsnotify.Watcher) {
 		defer t.Stop()
 		poll = t.C
 	}
-	watching := true
 	for {
 		select {
 		case <-ctx.Done():

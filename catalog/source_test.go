@@ -153,14 +153,36 @@ func TestStoreSources(t *testing.T) {
 	if err != nil || s.Path() != "/x/target/manifest.json" {
 		t.Errorf("file:// source: %v %v", s, err)
 	}
-	s, err = NewManifestStore("/no/such/dir/manifest.json", StoreOptions{Logger: quietLogger()})
+	// Without the poll, a missing directory could never be noticed: that is a configuration error.
+	s, err = NewManifestStore("/no/such/dir/manifest.json", StoreOptions{Logger: quietLogger(), PollInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "directory") {
-		t.Errorf("Start on a missing directory: %v", err)
+		t.Errorf("Start on a missing directory without the poll: %v", err)
 	}
 	s.Wait()
+}
+
+// A manifest directory that does not exist yet is like a missing file: the store starts without a manifest and
+// loads one once the directory and the file appear (SPEC §6: not ready until a manifest loads).
+func TestStoreStartsWithoutDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "target")
+	path := filepath.Join(dir, "manifest.json")
+	s, err := startStore(t, path)
+	if err == nil || s.Current() != nil || s.LastError() == nil {
+		t.Fatalf("Start without a directory: err %v, current %v", err, s.Current())
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	copyFixture(t, "testdata/manifest_v10.json", path)
+	waitFor(t, "load once the directory and file appear", func() bool { return s.Current() != nil })
+	copyFixture(t, "testdata/manifest_v11.json", path+".tmp")
+	if err := os.Rename(path+".tmp", path); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "reload through the watch added later", func() bool { return s.Current().Metadata().InvocationID == "inv-v11" })
 }
 
 // `dbt clean` deletes target/ (and the directory watch with it); `dbt compile` recreates it. The store notices the new

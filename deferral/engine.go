@@ -162,8 +162,8 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	wctx, cancel := context.WithCancel(ctx)
 	e.cancel = cancel
 	// A production manifest that does not load yet (missing, truncated) is not fatal: the store keeps watching, and
-	// until a good one loads every session is told once that statements pass unchanged (SPEC §6). A watcher that
-	// cannot be set up at all (no such directory) is a configuration error.
+	// until a good one loads every session is told once that statements pass unchanged (SPEC §6); a directory that
+	// does not exist yet is the same. A watcher that cannot be set up at all is a configuration error.
 	if err := e.prod.Start(wctx); err != nil {
 		if e.prod.LastError() == nil {
 			cancel()

@@ -108,8 +108,8 @@ func TestUsageErrors(t *testing.T) {
 			"log_level \"chatty\""},
 		{[]string{"serve", "--upstream", "postgres://127.0.0.1:1/db", "--tls-cert", "/nonexistent.pem", "--tls-key", "/nonexistent.key"},
 			nil, "load TLS certificate /nonexistent.pem"},
-		{[]string{"serve", "--upstream", "postgres://127.0.0.1:1/db", "--manifest", "/nonexistent/manifest.json", "--dev-schema", "d",
-			"--admin", ""}, nil, "start defer engine: defer engine: watch manifest directory /nonexistent"},
+		{[]string{"serve", "--upstream", "postgres://127.0.0.1:1/db"}, map[string]string{"DEFERPROXY_IDLE_TIMEOUT": "30"},
+			"idle_timeout (from environment variable DEFERPROXY_IDLE_TIMEOUT): 30 has no unit"},
 		{[]string{"status", "--admin", ""}, nil, "admin listener is disabled"},
 		{[]string{"status", "--admin", "127.0.0.1:1", "--timeout", "2s"}, nil, "is `deferproxy serve` running?"},
 	}
@@ -128,6 +128,33 @@ func TestUsageErrors(t *testing.T) {
 				t.Fatalf("error %q (stderr %q) lacks %q", err, stderr, tt.want)
 			}
 		})
+	}
+}
+
+// TestExitCodes: whatever the user must fix on the command line exits 2 (unknown command, flag or argument, a bad
+// value); a failure while running exits 1.
+func TestExitCodes(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want int
+		help bool // the message points to --help (command-line errors; a bad value names its source instead)
+	}{
+		{[]string{"version"}, 0, false},
+		{[]string{"no-such-command"}, 2, true},
+		{[]string{"serve", "--no-such-flag"}, 2, true},
+		{[]string{"serve", "extra-argument"}, 2, true},
+		{[]string{"serve", "--idle-timeout", "30"}, 2, false},
+		{[]string{"status", "--admin", "127.0.0.1:1", "--timeout", "2s"}, 1, false},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		_, stderr, err := run(t, ctx, tt.args...)
+		cancel()
+		if got := exitCode(err); got != tt.want {
+			t.Errorf("deferproxy %s: exit %d, want %d (%v)", strings.Join(tt.args, " "), got, tt.want, err)
+		}
+		if tt.help && !strings.Contains(stderr, "--help") {
+			t.Errorf("deferproxy %s: usage error %q does not point to --help", strings.Join(tt.args, " "), stderr)
+		}
 	}
 }
 

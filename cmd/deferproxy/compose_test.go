@@ -235,8 +235,8 @@ func TestComposeFile(t *testing.T) {
 	} else {
 		hc := strings.Join(dp.Healthcheck.Test, " ")
 		_, adminPort, _ := net.SplitHostPort(admin)
-		if !strings.Contains(hc, "/healthz") || !strings.Contains(hc, ":"+adminPort+"/") {
-			t.Errorf("deferproxy healthcheck %q does not hit the admin listener's /healthz (port %s)", hc, adminPort)
+		if !strings.Contains(hc, "/readyz") || !strings.Contains(hc, ":"+adminPort+"/") {
+			t.Errorf("deferproxy healthcheck %q does not hit the admin listener's /readyz (port %s): dbt must wait for readiness", hc, adminPort)
 		}
 	}
 
@@ -437,7 +437,7 @@ func TestComposeStackWithoutDocker(t *testing.T) {
 	// The compose healthcheck URL, on the local admin address.
 	health := ""
 	for _, a := range dpSvc.Healthcheck.Test {
-		if strings.Contains(a, "/healthz") {
+		if strings.Contains(a, "/readyz") {
 			u, _ := url.Parse(a)
 			u.Host = adminAddr
 			health = u.String()

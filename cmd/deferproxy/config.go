@@ -55,6 +55,9 @@ type Config struct {
 
 	// ConfigFile is the YAML file the values came from ("" when none), for messages.
 	ConfigFile string
+	// Sources says where each key's value came from ("flag --mode", "environment variable DEFERPROXY_MODE", "key
+	// mode in deferproxy.yaml", "default"), so that validate's messages name it.
+	Sources map[string]string
 }
 
 // setting is one configuration key: its YAML name, its flag, its default and what it means. The table drives the
@@ -111,7 +114,8 @@ func addConfigFlags(fs *pflag.FlagSet) {
 		case bool:
 			fs.Bool(s.flag(), d, usage)
 		case time.Duration:
-			fs.Duration(s.flag(), d, usage)
+			// A string flag, read by parseDuration like the environment and YAML: one parser for every source.
+			fs.String(s.flag(), formatDuration(d), usage)
 		case []string:
 			fs.StringArray(s.flag(), d, usage)
 		default:
@@ -174,10 +178,11 @@ func loadConfig(cmd *cobra.Command, getenv func(string) (string, bool)) (Config,
 		return s.def, "default", true
 	}
 
-	cfg := Config{ConfigFile: cfgFile}
+	cfg := Config{ConfigFile: cfgFile, Sources: make(map[string]string, len(settings))}
 	var errs []error
 	for _, s := range settings {
 		val, from, _ := src(s)
+		cfg.Sources[s.key] = from
 		if err := cfg.set(s, val); err != nil {
 			errs = append(errs, fmt.Errorf("%s (from %s): %w", s.key, from, err))
 		}
@@ -191,19 +196,7 @@ func loadConfig(cmd *cobra.Command, getenv func(string) (string, bool)) (Config,
 // set stores one raw value (string from env/flags, typed from YAML) into its Config field.
 func (c *Config) set(s setting, raw any) error {
 	str := func() (string, error) { return cast.ToStringE(raw) }
-	dur := func() (time.Duration, error) {
-		d, err := cast.ToDurationE(raw)
-		if err != nil {
-			return 0, fmt.Errorf("%q is not a duration (write it like 30s, 5m or 24h)", fmt.Sprint(raw))
-		}
-		if _, isNum := raw.(int); isNum && d != 0 {
-			return 0, fmt.Errorf("%v has no unit (write it like 30s, 5m or 24h)", raw)
-		}
-		if d < 0 {
-			return 0, fmt.Errorf("%v is negative", d)
-		}
-		return d, nil
-	}
+	dur := func() (time.Duration, error) { return parseDuration(raw) }
 	var err error
 	switch s.key {
 	case "listen":
@@ -415,53 +408,104 @@ func parseSize(s string) (int, error) {
 	return int(n * mult), nil
 }
 
+// parseDuration reads a duration from any source — a flag or environment string, or a YAML string or number — the
+// same way: a number with a unit (30s, 5m, 1h30m, 24h), or 0. A bare number is refused rather than guessed at:
+// cast and time.ParseDuration disagree about it (30 nanoseconds, or an error).
+func parseDuration(raw any) (time.Duration, error) {
+	var str string
+	switch r := raw.(type) {
+	case time.Duration:
+		return r, nil
+	case string:
+		str = strings.TrimSpace(r)
+	case int, int64, float64, uint64:
+		str = fmt.Sprint(r)
+	default:
+		return 0, fmt.Errorf("%v is not a duration (write it like 30s, 5m or 24h)", raw)
+	}
+	if str == "0" {
+		return 0, nil
+	}
+	if _, err := strconv.ParseFloat(str, 64); err == nil {
+		return 0, fmt.Errorf("%s has no unit (write it like %ss, %sm or %sh)", str, str, str, str)
+	}
+	d, err := time.ParseDuration(str)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration (write it like 30s, 5m or 24h)", str)
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("%v is negative", d)
+	}
+	return d, nil
+}
+
+// formatDuration writes a default the way a user would (24h, 30m, 2s, 0) rather than time.Duration's 24h0m0s.
+func formatDuration(d time.Duration) string {
+	s := d.String()
+	for _, z := range []string{"0s", "0m"} {
+		if strings.HasSuffix(s, "m"+z) || strings.HasSuffix(s, "h"+z) {
+			s = strings.TrimSuffix(s, z)
+		}
+	}
+	return s
+}
+
+// origin names where key's value came from, for a message about that value: " (from flag --mode)", or "" when it
+// is the default or unknown.
+func (c *Config) origin(key string) string {
+	if from := c.Sources[key]; from != "" && from != "default" {
+		return " (from " + from + ")"
+	}
+	return ""
+}
+
 // validate checks what a running proxy needs. Every message says what to do.
 func (c *Config) validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		bad("listen %q is not host:port (e.g. --listen 127.0.0.1:6432)", c.Listen)
+		bad("listen %q%s is not host:port (e.g. --listen 127.0.0.1:6432)", c.Listen, c.origin("listen"))
 	}
 	if c.Admin != "" {
 		if _, _, err := net.SplitHostPort(c.Admin); err != nil {
-			bad("admin %q is not host:port (e.g. --admin 127.0.0.1:6480, or --admin \"\" to disable it)", c.Admin)
+			bad("admin %q%s is not host:port (e.g. --admin 127.0.0.1:6480, or --admin \"\" to disable it)", c.Admin, c.origin("admin"))
 		}
 	}
 	if err := validateUpstream(c.Upstream); err != nil {
-		errs = append(errs, err)
+		errs = append(errs, fmt.Errorf("%w%s", err, c.origin("upstream")))
 	}
 	switch c.LogFormat {
 	case "text", "json":
 	default:
-		bad("log_format %q: use text or json", c.LogFormat)
+		bad("log_format %q%s: use text or json", c.LogFormat, c.origin("log_format"))
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
-		errs = append(errs, err)
+		errs = append(errs, fmt.Errorf("%w%s", err, c.origin("log_level")))
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		bad("tls_cert and tls_key go together: pass both --tls-cert and --tls-key, or neither")
 	}
 	if c.MaxClientConns <= 0 {
-		bad("max_client_conns %d: must be at least 1", c.MaxClientConns)
+		bad("max_client_conns %d%s: must be at least 1", c.MaxClientConns, c.origin("max_client_conns"))
 	}
 	if c.HandshakeTimeout <= 0 {
-		bad("handshake_timeout must be positive (e.g. 30s)")
+		bad("handshake_timeout%s must be positive (e.g. 30s)", c.origin("handshake_timeout"))
 	}
 	switch c.Mode {
 	case "defer", "favor_state", "off":
 	default:
-		bad("mode %q: use defer, favor_state or off", c.Mode)
+		bad("mode %q%s: use defer, favor_state or off", c.Mode, c.origin("mode"))
 	}
 	switch c.Notices {
 	case "first", "all", "off":
 	default:
-		bad("notices %q: use first, all or off", c.Notices)
+		bad("notices %q%s: use first, all or off", c.Notices, c.origin("notices"))
 	}
 	switch c.OnCatalogError {
 	case "open", "fail":
 	default:
-		bad("on_catalog_error %q: use open or fail", c.OnCatalogError)
+		bad("on_catalog_error %q%s: use open or fail", c.OnCatalogError, c.origin("on_catalog_error"))
 	}
 	if c.Manifest != "" && c.DevSchema == "" && c.DevManifest == "" && len(c.SchemaMap) == 0 {
 		bad("with a manifest, deferproxy must know the dev target: pass --dev-schema (a schema or a template like dbt_{user}), --dev-manifest target/manifest.json, or --schema-map dev=prod")
@@ -471,7 +515,7 @@ func (c *Config) validate() error {
 	}
 	if c.CatalogDSN != "" {
 		if err := validatePostgresURL(c.CatalogDSN); err != nil {
-			bad("catalog_dsn: %v", err)
+			bad("catalog_dsn%s: %v", c.origin("catalog_dsn"), err)
 		}
 	}
 	return errors.Join(errs...)

@@ -181,6 +181,13 @@ func TestLoadErrors(t *testing.T) {
 			want: []string{"catalog_timeout (from environment variable DEFERPROXY_CATALOG_TIMEOUT)", "30s, 5m or 24h"}},
 		{name: "duration without unit in yaml", yaml: "idle_timeout: 30\n",
 			want: []string{"idle_timeout (from key idle_timeout in", "has no unit"}},
+		{name: "duration without unit in env", env: map[string]string{"DEFERPROXY_IDLE_TIMEOUT": "30"},
+			want: []string{"idle_timeout (from environment variable DEFERPROXY_IDLE_TIMEOUT)", "30 has no unit (write it like 30s"}},
+		{name: "duration without unit as a flag", args: []string{"--idle-timeout", "30"},
+			want: []string{"idle_timeout (from flag --idle-timeout)", "30 has no unit"}},
+		{name: "fractional duration without unit in yaml", yaml: "stale_after: 1.5\n",
+			want: []string{"stale_after (from key stale_after in", "1.5 has no unit"}},
+		{name: "negative duration", args: []string{"--catalog-ttl", "-5s"}, want: []string{"catalog_ttl (from flag --catalog-ttl)", "negative"}},
 		{name: "bad int from yaml", yaml: "max_client_conns: many\n", want: []string{"max_client_conns", "not a whole number"}},
 		{name: "bad bool from env", env: map[string]string{"DEFERPROXY_ALLOW_PROD_WRITES": "perhaps"},
 			want: []string{"allow_prod_writes", "true or false"}},
@@ -225,13 +232,13 @@ func TestValidate(t *testing.T) {
 		{"upstream without host", []string{"--upstream", "postgres:///d"}, "has no host"},
 		{"bad sslmode", []string{"--upstream", "postgres://h/d?sslmode=always"}, `sslmode "always"`},
 		{"password is redacted in errors", []string{"--upstream", "mysql://u:secret@h/d"}, "xxxxx"},
-		{"bad listen", append(ok, "--listen", "6432"), "listen \"6432\" is not host:port"},
+		{"bad listen", append(ok, "--listen", "6432"), "listen \"6432\" (from flag --listen) is not host:port"},
 		{"bad admin", append(ok, "--admin", "localhost"), "--admin \"\" to disable"},
 		{"bad log format", append(ok, "--log-format", "xml"), "use text or json"},
 		{"bad log level", append(ok, "--log-level", "loud"), "use debug, info, warn or error"},
 		{"cert without key", append(ok, "--tls-cert", "c.pem"), "pass both --tls-cert and --tls-key"},
 		{"zero conns", append(ok, "--max-client-conns", "0"), "at least 1"},
-		{"bad mode", append(ok, "--mode", "yolo"), "use defer, favor_state or off"},
+		{"bad mode", append(ok, "--mode", "yolo"), `mode "yolo" (from flag --mode): use defer, favor_state or off`},
 		{"bad notices", append(ok, "--notices", "some"), "use first, all or off"},
 		{"bad on_catalog_error", append(ok, "--on-catalog-error", "ignore"), "use open or fail"},
 		{"manifest without dev target", append(ok, "--manifest", "m.json"), "pass --dev-schema"},
@@ -314,5 +321,70 @@ func TestUnknownEnv(t *testing.T) {
 		"PATH=/bin", "DEFERPROXY_LISTEN=:1", "DEFERPROXY_UPSTREM=postgres://h/d"})
 	if want := []string{"DEFERPROXY_DEV_SHEMA", "DEFERPROXY_UPSTREM"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("unknownEnv = %v, want %v", got, want)
+	}
+}
+
+// TestValidateNamesSource checks that a value refused by validate names where it came from, for every source.
+func TestValidateNamesSource(t *testing.T) {
+	up := "postgres://127.0.0.1:5432/jaffle?sslmode=disable"
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		yaml string
+		want string
+	}{
+		{name: "env", env: map[string]string{"DEFERPROXY_MODE": "foo", "DEFERPROXY_UPSTREAM": up},
+			want: `mode "foo" (from environment variable DEFERPROXY_MODE): use defer, favor_state or off`},
+		{name: "yaml", yaml: "upstream: " + up + "\nnotices: loud\n", want: `notices "loud" (from key notices in `},
+		{name: "flag", args: []string{"--upstream", up, "--log-format", "xml"}, want: `log_format "xml" (from flag --log-format)`},
+		{name: "upstream from env", env: map[string]string{"DEFERPROXY_UPSTREAM": "mysql://u:secret@h/d"},
+			want: "(from environment variable DEFERPROXY_UPSTREAM)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := tt.args
+			if tt.yaml != "" {
+				args = append(args, "--config", writeYAML(t, tt.yaml))
+			}
+			cfg, err := configFrom(t, args, tt.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = cfg.validate()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v lacks %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "secret") {
+				t.Fatalf("error leaks the password: %v", err)
+			}
+		})
+	}
+}
+
+// TestParseDuration checks the one duration parser that flags, environment and YAML share.
+func TestParseDuration(t *testing.T) {
+	for _, tt := range []struct {
+		raw  any
+		want time.Duration
+		err  string
+	}{
+		{"30s", 30 * time.Second, ""}, {"1h30m", 90 * time.Minute, ""}, {" 5m ", 5 * time.Minute, ""},
+		{"0", 0, ""}, {0, 0, ""}, {"0s", 0, ""},
+		{"30", 0, "30 has no unit"}, {30, 0, "30 has no unit"}, {1.5, 0, "1.5 has no unit"},
+		{"soon", 0, "is not a duration"}, {"-1s", 0, "negative"}, {true, 0, "is not a duration"},
+	} {
+		got, err := parseDuration(tt.raw)
+		if tt.err == "" && (err != nil || got != tt.want) {
+			t.Errorf("parseDuration(%#v) = %v, %v; want %v", tt.raw, got, err, tt.want)
+		}
+		if tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)) {
+			t.Errorf("parseDuration(%#v) error %v; want %q", tt.raw, err, tt.err)
+		}
+	}
+	for d, want := range map[time.Duration]string{24 * time.Hour: "24h", 30 * time.Minute: "30m", 2 * time.Second: "2s", 0: "0s", 90 * time.Minute: "1h30m"} {
+		if got := formatDuration(d); got != want {
+			t.Errorf("formatDuration(%v) = %q, want %q", d, got, want)
+		}
 	}
 }

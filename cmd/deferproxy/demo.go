@@ -129,7 +129,11 @@ func runDemo(ctx context.Context, o demoOptions) error {
 			say("  (status unavailable: %v)\n", err)
 		}
 	}
-	printDemoConnect(out, cluster, inst, proxyURL, cfg)
+	if o.exitAfterScript {
+		say("\nThe demo proxy stops here (--exit-after-script); run `deferproxy demo` without it to connect psql or dbt.\n")
+	} else {
+		printDemoConnect(out, cluster, inst, proxyURL, cfg)
+	}
 
 	if !o.exitAfterScript {
 		say("\nServing until Ctrl-C …\n")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -13,18 +14,36 @@ import (
 	"github.com/deferproxy/deferproxy/internal/pgtest"
 )
 
-// TestDemo runs `deferproxy demo --exit-after-script` for real: a throwaway PostgreSQL, the bundled example, the proxy
-// with the defer engine, the script through pgx. Its output must show each behaviour the demo promises, in order.
+// TestDemo runs `deferproxy demo` for real, as `make demo` does: a throwaway PostgreSQL, the bundled example, the
+// proxy with the defer engine, the script through pgx, then serving until interrupted (here: ctx cancelled once it
+// says so). Its output must show each behaviour the demo promises, in order.
 func TestDemo(t *testing.T) {
 	if _, _, err := pgtest.FindBinDir(); err != nil && !pgtest.InCI() {
 		t.Skip(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	out, stderr, err := run(t, ctx, "demo", "--exit-after-script", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("demo: %v\nstdout:\n%s\nstderr:\n%s", err, out, stderr)
+	srvCtx, interrupt := context.WithCancel(ctx)
+	root := newRootCmd()
+	var stdout, stderr syncBuffer
+	root.SetOut(&stdout)
+	root.SetErr(&stderr)
+	done := make(chan error, 1)
+	go func() { done <- execute(srvCtx, root, []string{"demo", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"}) }()
+	var err error
+	for waiting := true; waiting; {
+		select {
+		case err = <-done:
+			t.Fatalf("demo ended before serving: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+		case <-time.After(20 * time.Millisecond):
+			waiting = !strings.Contains(stdout.String(), "Serving until Ctrl-C")
+		}
 	}
+	interrupt() // Ctrl-C
+	if err = <-done; err != nil {
+		t.Fatalf("demo: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
 	if strings.Contains(out, "the defer engine is not running") {
 		t.Fatalf("demo ran pass-through:\n%s", out)
 	}
@@ -127,7 +146,13 @@ func TestDemoData(t *testing.T) {
 func TestDemoFallsBackToPassThrough(t *testing.T) {
 	cluster := pgtest.Shared(t)
 	o := demoOptions{listen: "127.0.0.1:0", admin: "127.0.0.1:0", listenSet: true, logLevel: "warn", shutdownTimeout: time.Second}
-	cfg := demoConfig(cluster, filepath.Join(t.TempDir(), "missing", "manifest.json"), o)
+	// A manifest "directory" that is a regular file: the watcher cannot be set up, so the engine cannot start (a
+	// directory that merely does not exist yet is not an error: it may appear later).
+	notDir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notDir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := demoConfig(cluster, filepath.Join(notDir, "target", "manifest.json"), o)
 	var said strings.Builder
 	inst, err := startDemoProxy(context.Background(), cfg, &o, newTestLogger(t), func(f string, a ...any) { fmt.Fprintf(&said, f, a...) })
 	if err != nil {
@@ -152,5 +177,27 @@ func TestDemoFallsBackToPassThrough(t *testing.T) {
 	}
 	if !strings.Contains(st.String(), "pass-through: no production manifest configured") {
 		t.Fatalf("status does not say pass-through:\n%s", st.String())
+	}
+}
+
+// TestDemoExitAfterScript: with --exit-after-script the demo says it stops, and does not invite the user to connect
+// to a proxy that is gone.
+func TestDemoExitAfterScript(t *testing.T) {
+	if _, _, err := pgtest.FindBinDir(); err != nil && !pgtest.InCI() {
+		t.Skip(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out, stderr, err := run(t, ctx, "demo", "--exit-after-script", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("demo: %v\nstdout:\n%s\nstderr:\n%s", err, out, stderr)
+	}
+	if !strings.Contains(out, "orders=99  revenue=1672") || !strings.Contains(out, "The demo proxy stops here") {
+		t.Fatalf("demo --exit-after-script output:\n%s", out)
+	}
+	for _, no := range []string{"Try it yourself", "psql:", "Serving until"} {
+		if strings.Contains(out, no) {
+			t.Errorf("demo --exit-after-script says %q for a proxy that has stopped:\n%s", no, out)
+		}
 	}
 }

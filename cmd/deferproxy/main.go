@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -23,13 +24,20 @@ func main() {
 	}()
 	err := execute(ctx, newRootCmd(), os.Args[1:])
 	stop()
-	if err != nil {
-		var ue usageError
-		if errors.As(err, &ue) {
-			os.Exit(2)
-		}
-		os.Exit(1)
+	os.Exit(exitCode(err))
+}
+
+// exitCode is the process's exit status for err: 0 for success, 2 for a command line or configuration the user must
+// fix (an unknown command, flag or argument, a bad value), 1 for anything that failed while running.
+func exitCode(err error) int {
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ue):
+		return 2
 	}
+	return 1
 }
 
 // usageError marks errors caused by the command line or configuration (exit status 2, like flag errors).
@@ -65,8 +73,27 @@ Start with "deferproxy demo" (a throwaway PostgreSQL with an example project), t
 func execute(ctx context.Context, root *cobra.Command, args []string) error {
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	if err != nil && isCobraUsage(err) {
+		err = usageError{fmt.Errorf("%w (see %s --help)", err, root.CommandPath())}
+	}
 	if err != nil {
 		fmt.Fprintln(root.ErrOrStderr(), "deferproxy:", err)
 	}
 	return err
+}
+
+// isCobraUsage recognises the command-line errors cobra raises before a command runs (unknown command, wrong number
+// of arguments), which it returns as plain errors: they exit 2 like flag errors.
+func isCobraUsage(err error) bool {
+	var ue usageError
+	if errors.As(err, &ue) {
+		return false // already marked (flag errors carry their own --help hint)
+	}
+	msg := err.Error()
+	for _, p := range []string{"unknown command ", "accepts ", "requires at least ", "requires at most ", "received "} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }

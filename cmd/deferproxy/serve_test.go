@@ -70,6 +70,9 @@ func TestInstance(t *testing.T) {
 	cfg := testConfig(t, cluster.URL(pgtest.SuperUser, "", demoDatabase))
 	cfg.CatalogDSN = cluster.URL(pgtest.SuperUser, "", demoDatabase)
 	cfg.TLSCert, cfg.TLSKey = cluster.CertFile, cluster.KeyFile
+	// The bundled manifest was generated on a fixed day: a staleness limit far beyond its age keeps this test
+	// independent of today's date (deferral's tests cover the stale case).
+	cfg.StaleAfter = 100 * 365 * 24 * time.Hour
 	inst, err := start(ctx, cfg, newTestLogger(t))
 	if err != nil {
 		t.Fatal(err)
@@ -174,6 +177,54 @@ func TestReadiness(t *testing.T) {
 	}
 	if code, _ := httpGet(t, "http://"+inst.adminAddr()+"/healthz"); code != 200 {
 		t.Fatalf("/healthz = %d, want 200 while the listener runs", code)
+	}
+}
+
+// TestManifestArrivesLater: a manifest whose directory does not exist yet is not fatal (SPEC §6): the proxy serves,
+// is not ready until the manifest loads, and becomes ready once dbt writes it.
+func TestManifestArrivesLater(t *testing.T) {
+	cluster := pgtest.Shared(t)
+	cfg := testConfig(t, cluster.URL(pgtest.SuperUser, "", "postgres"))
+	demo, err := os.ReadFile(cfg.Manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(t.TempDir(), "target")
+	cfg.Manifest = filepath.Join(target, "manifest.json")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	inst, err := start(ctx, cfg, newTestLogger(t))
+	if err != nil {
+		t.Fatalf("start with a manifest directory that does not exist yet: %v", err)
+	}
+	defer inst.shutdown(time.Second)
+	ready := "http://" + inst.adminAddr() + "/readyz"
+	if code, body := httpGet(t, ready); code != 503 || !strings.Contains(body, "no production manifest loaded") {
+		t.Fatalf("/readyz = %d %q, want 503 naming the manifest", code, body)
+	}
+	var out strings.Builder
+	if err := showStatus(ctx, inst.adminAddr(), &out); err != nil {
+		t.Fatal(err)
+	}
+	if s := out.String(); !strings.Contains(s, "none loaded yet") || strings.Contains(s, "last good manifest stays in use") {
+		t.Errorf("status without a manifest:\n%s", s)
+	}
+	if err := os.Mkdir(target, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg.Manifest, demo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second) // a bound on waiting, not an assertion on speed
+	for {
+		code, body := httpGet(t, ready)
+		if code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz still %d %q after the manifest appeared", code, body)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -166,10 +166,13 @@ func printStatus(w io.Writer, d statusDoc) {
 		}
 		p("  generated at   %s (%s ago)%s\n", r.GeneratedAt.UTC().Format(time.RFC3339), age, stale)
 	} else {
-		p("  none loaded: statements are forwarded unchanged\n")
+		p("  none loaded yet: statements are forwarded unchanged, and /readyz says not ready, until one loads\n")
 	}
-	if e.ProductionError != "" {
+	switch {
+	case e.ProductionError != "" && e.Production != nil:
 		p("  last load error: %s (the last good manifest stays in use)\n", e.ProductionError)
+	case e.ProductionError != "":
+		p("  last load error: %s\n", e.ProductionError)
 	}
 	p("\nMapping        %s\n", e.Mapping)
 	p("Default mode   %s\n", e.DefaultMode)
