@@ -29,7 +29,9 @@ func TestDemo(t *testing.T) {
 	root.SetOut(&stdout)
 	root.SetErr(&stderr)
 	done := make(chan error, 1)
-	go func() { done <- execute(srvCtx, root, []string{"demo", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"}) }()
+	go func() {
+		done <- execute(srvCtx, root, []string{"demo", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"})
+	}()
 	var err error
 	for waiting := true; waiting; {
 		select {
