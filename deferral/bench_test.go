@@ -10,13 +10,13 @@ import (
 	"time"
 
 	"github.com/deferproxy/deferproxy/deferral"
+	"github.com/deferproxy/deferproxy/engine"
 	"github.com/deferproxy/deferproxy/internal/pgtest"
-	"github.com/deferproxy/deferproxy/proxy"
 )
 
 // benchSession opens an engine session over the real dev catalog of a fresh database (no proxy: the hook cost
 // alone).
-func benchSession(b *testing.B) proxy.SessionHook {
+func benchSession(b *testing.B) engine.Session {
 	b.Helper()
 	c := pgtest.Shared(b)
 	db := c.NewDatabase(b)
@@ -35,21 +35,21 @@ func benchSession(b *testing.B) proxy.SessionHook {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { eng.Close() })
-	return eng.OpenSession(ctx, proxy.SessionInfo{ID: 1, User: "postgres", Database: db, Params: map[string]string{}})
+	return eng.OpenSession(ctx, engine.SessionInfo{ID: 1, User: "postgres", Database: db, Params: map[string]string{}})
 }
 
 func benchStatement(b *testing.B, sql string, wantChanged bool) {
 	s := benchSession(b)
 	ctx := context.Background()
-	res := s.Statement(ctx, proxy.SimpleQuery, sql) // warm: analysis cached, dev catalog listed
-	if changed := res.SQL != sql; changed != wantChanged || res.Refuse != nil {
-		b.Fatalf("warm-up: changed=%v refuse=%v: %s", changed, res.Refuse, res.SQL)
+	res := s.Statement(ctx, sql) // warm: analysis cached, dev catalog listed
+	if changed := res.SQL != sql; changed != wantChanged || res.Refusal != nil {
+		b.Fatalf("warm-up: changed=%v refuse=%v: %s", changed, res.Refusal, res.SQL)
 	}
 	b.ReportAllocs()
 	b.SetBytes(int64(len(sql)))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		s.Statement(ctx, proxy.SimpleQuery, sql)
+		s.Statement(ctx, sql)
 	}
 }
 
@@ -93,12 +93,12 @@ func BenchmarkHookDeferredLiterals(b *testing.B) {
 	for i := range texts {
 		texts[i] = "SELECT src FROM dbt_fabio.stg_orders WHERE id = " + strconv.Itoa(i*7919%100000)
 	}
-	if res := s.Statement(ctx, proxy.SimpleQuery, texts[0]); res.SQL == texts[0] {
+	if res := s.Statement(ctx, texts[0]); res.SQL == texts[0] {
 		b.Fatalf("warm-up: not rewritten: %s", res.SQL)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		s.Statement(ctx, proxy.SimpleQuery, texts[i%len(texts)])
+		s.Statement(ctx, texts[i%len(texts)])
 	}
 }

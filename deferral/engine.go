@@ -1,5 +1,5 @@
 // Package deferral is the defer engine: it joins the production manifest, the developer's dev target and the SQL
-// analysis of rewrite/ into a proxy.Hook that rewrites read references to production, guards production against dev
+// analysis of rewrite/ into an engine.Engine (the protocol-neutral contract front ends speak) that rewrites read references to production, guards production against dev
 // writes and tells the client what it did (SPEC §4–§8).
 //
 // Per statement: the prefilter (dev schemas holding deferrable nodes, production schemas; plus node identifiers when
@@ -35,7 +35,7 @@ import (
 	"time"
 
 	"github.com/deferproxy/deferproxy/catalog"
-	"github.com/deferproxy/deferproxy/proxy"
+	"github.com/deferproxy/deferproxy/engine"
 )
 
 // Config configures an Engine (see CONTRACTS.md; every field has a default except Manifest and DevSchema).
@@ -57,7 +57,7 @@ type Config struct {
 	Logger          *slog.Logger
 }
 
-// Engine is the defer engine. It implements proxy.Hook; one Engine serves every session of a proxy.
+// Engine is the defer engine. It implements engine.Engine; one Engine serves every session of a process.
 type Engine struct {
 	cfg       Config
 	log       *slog.Logger
@@ -86,7 +86,7 @@ type Engine struct {
 	closed atomic.Bool
 }
 
-var _ proxy.Hook = (*Engine)(nil)
+var _ engine.Engine = (*Engine)(nil)
 
 // New loads the manifests (the production manifest must load), prepares the dev catalog and starts the manifest
 // watchers, which run until ctx is done or Close is called.
@@ -213,8 +213,8 @@ func (e *Engine) SetDefaultMode(mode string) error {
 	return nil
 }
 
-// OpenSession implements proxy.Hook.
-func (e *Engine) OpenSession(ctx context.Context, info proxy.SessionInfo) proxy.SessionHook {
+// OpenSession implements engine.Engine.
+func (e *Engine) OpenSession(ctx context.Context, info engine.SessionInfo) engine.Session {
 	s := newSession(e, info)
 	e.sessMu.Lock()
 	e.sessions[info.ID] = s

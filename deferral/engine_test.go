@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/deferproxy/deferproxy/deferral"
+	"github.com/deferproxy/deferproxy/engine"
 	"github.com/deferproxy/deferproxy/internal/pgtest"
 	"github.com/deferproxy/deferproxy/proxy"
 )
@@ -93,7 +94,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		Listen:   "127.0.0.1:0",
 		Upstream: c.URL(pgtest.SuperUser, "", db),
 		Logger:   log,
-		Hook:     eng,
+		Hook:     proxy.EngineHook(eng),
 	})
 	if err != nil {
 		t.Fatalf("proxy.New: %v", err)
@@ -551,15 +552,15 @@ func TestNoManifestYetForwardsUnchanged(t *testing.T) {
 		t.Fatalf("a manifest that is not there yet must not stop the engine: %v", err)
 	}
 	defer eng.Close()
-	s := eng.OpenSession(ctx, proxy.SessionInfo{ID: 7, User: "postgres", Database: db, Params: map[string]string{}})
+	s := eng.OpenSession(ctx, engine.SessionInfo{ID: 7, User: "postgres", Database: db, Params: map[string]string{}})
 	defer s.Close()
 	sql := "select src from dbt_fabio.stg_orders"
-	res := s.Statement(ctx, proxy.SimpleQuery, sql)
-	if res.SQL != sql || len(res.Notices) != 1 || !strings.Contains(res.Notices[0].Message, "no production manifest") {
+	res := s.Statement(ctx, sql)
+	if res.SQL != sql || len(res.Messages) != 1 || !strings.Contains(res.Messages[0].Text, "no production manifest") {
 		t.Fatalf("before load: %+v", res)
 	}
-	if res := s.Statement(ctx, proxy.SimpleQuery, sql); len(res.Notices) != 0 {
-		t.Fatalf("told twice: %+v", res.Notices)
+	if res := s.Statement(ctx, sql); len(res.Messages) != 0 {
+		t.Fatalf("told twice: %+v", res.Messages)
 	}
 	if eng.Status().Production != nil {
 		t.Fatal("status claims a production run")
@@ -573,7 +574,7 @@ func TestNoManifestYetForwardsUnchanged(t *testing.T) {
 	for eng.Status().Production == nil && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if res := s.Statement(ctx, proxy.SimpleQuery, sql); res.SQL != "select src from analytics.stg_orders" {
+	if res := s.Statement(ctx, sql); res.SQL != "select src from analytics.stg_orders" {
 		t.Fatalf("after load: %q", res.SQL)
 	}
 }

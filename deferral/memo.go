@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/deferproxy/deferproxy/catalog"
+	"github.com/deferproxy/deferproxy/engine"
 )
 
 // The memo is the defer engine's answer to a statement sent again. A BI dashboard refreshing its tiles, pgbench and
@@ -30,20 +31,12 @@ type memo struct {
 
 // memoEntry is one remembered outcome.
 type memoEntry struct {
-	target uint64 // targetState.id
-
 	mode        catalog.Mode
 	pathVersion int
-	listings    []listingDep
-	sql         string // the statement to forward
-	changed     bool   // sql differs from the key
+	deps        engine.Dependencies // deps.Manifests is the targetState.id, deps.Listings the listings consulted
+	sql         string              // the statement to forward
+	changed     bool                // sql differs from the key
 	report      *report
-}
-
-// listingDep is one dev catalog listing an outcome depends on.
-type listingDep struct {
-	schema catalog.SchemaName
-	id     uint64
 }
 
 // Bounds: a session remembers its most recent repeated statements, not whole dbt runs (model SQL is rarely sent
@@ -63,11 +56,11 @@ func (m *memo) lookup(cat *catalog.DevCatalog, sql string, ts *targetState, mode
 	if en == nil {
 		return nil
 	}
-	if en.target != ts.id || en.mode != mode || en.pathVersion != pathVersion {
+	if en.deps.Manifests != ts.id || en.mode != mode || en.pathVersion != pathVersion {
 		return nil
 	}
-	for _, d := range en.listings {
-		if cat.ListingID(d.schema) != d.id {
+	for _, d := range en.deps.Listings {
+		if cat.ListingID(catalog.SchemaName{Database: d.Database, Schema: d.Schema}) != d.ID {
 			return nil
 		}
 	}
@@ -94,7 +87,7 @@ func (m *memo) store(sql string, en *memoEntry) {
 // each existence question.
 type listingRecorder struct {
 	cat  *catalog.DevCatalog
-	deps []listingDep
+	deps []engine.Listing
 }
 
 func (r *listingRecorder) Exists(ctx context.Context, rel catalog.Relation) (bool, error) {
@@ -102,25 +95,23 @@ func (r *listingRecorder) Exists(ctx context.Context, rel catalog.Relation) (boo
 	if err != nil {
 		return false, err
 	}
-	s := catalog.SchemaName{Database: rel.Database, Schema: rel.Schema}
 	for _, d := range r.deps {
-		if d.schema == s {
-			if d.id != id {
-				r.deps = append(r.deps, listingDep{id: 0}) // answered from two listings: not memoizable
+		if d.Database == rel.Database && d.Schema == rel.Schema {
+			if d.ID != id {
+				r.deps = append(r.deps, engine.Listing{ID: 0}) // answered from two listings: not memoizable
 			}
 			return ok, nil
 		}
 	}
 	// Kept past this statement: never alias the statement text.
-	s = catalog.SchemaName{Database: strings.Clone(s.Database), Schema: strings.Clone(s.Schema)}
-	r.deps = append(r.deps, listingDep{schema: s, id: id})
+	r.deps = append(r.deps, engine.Listing{Database: strings.Clone(rel.Database), Schema: strings.Clone(rel.Schema), ID: id})
 	return ok, nil
 }
 
 // memoizable reports whether every answer came from a current listing.
 func (r *listingRecorder) memoizable() bool {
 	for _, d := range r.deps {
-		if d.id == 0 {
+		if d.ID == 0 {
 			return false
 		}
 	}

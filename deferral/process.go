@@ -7,10 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgproto3"
-
 	"github.com/deferproxy/deferproxy/catalog"
-	"github.com/deferproxy/deferproxy/proxy"
+	"github.com/deferproxy/deferproxy/engine"
 	"github.com/deferproxy/deferproxy/rewrite"
 )
 
@@ -142,7 +140,7 @@ func decide(ctx context.Context, p plan) outcome {
 
 // process is the slow path: the statement names a schema that matters.
 func (s *session) process(ctx context.Context, sql string, prod *catalog.Manifest, ts *targetState, scope catalog.Scope,
-	notices []*pgproto3.NoticeResponse) proxy.StatementResult {
+	notices []engine.Message) engine.Verdict {
 	e := s.e
 	if qc, ok := catalog.ParseQueryComment(sql); ok {
 		e.sel.see(qc.InvocationID, qc.NodeID)
@@ -157,10 +155,11 @@ func (s *session) process(ctx context.Context, sql string, prod *catalog.Manifes
 		if m := s.memo.lookup(e.devcat, sql, ts, mode, pathVersion); m != nil {
 			e.memoHits.Add(1)
 			notices = append(notices, s.deliver(m.report, prod)...)
+			v := engine.Verdict{SQL: sql, Messages: notices, Deferrals: m.report.deferred, DependsOn: m.deps}
 			if m.changed {
-				return proxy.StatementResult{SQL: m.sql, Notices: notices}
+				v.SQL = m.sql
 			}
-			return proxy.StatementResult{SQL: sql, Notices: notices}
+			return v
 		}
 	}
 	an := e.sql.analyze(sql)
@@ -194,6 +193,14 @@ func (s *session) process(ctx context.Context, sql string, prod *catalog.Manifes
 
 	devTarget := s.target.database + "." + s.target.schema
 	consultedSelection := false
+	// deps says what the verdict was drawn from; volatile ones also depend on what it cannot name.
+	deps := func(volatile bool) engine.Dependencies {
+		d := engine.Dependencies{Manifests: ts.id, Mode: mode.String(), SearchPath: scope.SearchPath, Volatile: volatile || private}
+		if rec != nil {
+			d.Listings = rec.deps
+		}
+		return d
+	}
 	o := decide(ctx, plan{
 		sql: sql, an: an, prod: prod, ts: ts, scope: scope, mode: mode, exist: exist, tempTable: tempTable,
 		allowProdWrites: e.cfg.AllowProdWrites,
@@ -206,7 +213,7 @@ func (s *session) process(ctx context.Context, sql string, prod *catalog.Manifes
 	})
 	if o.refused != "" {
 		e.refused.Add(1)
-		return proxy.StatementResult{SQL: sql, Notices: notices, Refuse: prodWriteError(o.refused)}
+		return engine.Verdict{SQL: sql, Messages: notices, Refusal: prodWriteError(o.refused), DependsOn: deps(true)}
 	}
 	s.trackDDL(an, sql, ts, scope)
 	if !an.Parsed {
@@ -220,21 +227,25 @@ func (s *session) process(ctx context.Context, sql string, prod *catalog.Manifes
 			notices = append(notices, warning("deferproxy could not parse a statement ("+an.ParseError+
 				"); it was forwarded unchanged, without deferral (reported once per session)"))
 		}
-		return proxy.StatementResult{SQL: sql, Notices: notices}
+		return engine.Verdict{SQL: sql, Messages: notices, DependsOn: deps(true)}
 	}
 	if o.err != nil {
-		return s.catalogFailure(sql, o.err, notices)
+		v := s.catalogFailure(sql, o.err, notices)
+		v.DependsOn = deps(true)
+		return v
 	}
 	r := e.buildReport(an, o, prod)
-	if rec != nil && !consultedSelection && rec.memoizable() && readOnly(an) {
-		en := &memoEntry{target: ts.id, mode: mode, pathVersion: pathVersion, listings: rec.deps, report: r}
+	memoizable := rec != nil && !consultedSelection && rec.memoizable() && readOnly(an)
+	d := deps(!memoizable)
+	if memoizable {
+		en := &memoEntry{mode: mode, pathVersion: pathVersion, deps: d, report: r}
 		if o.sql != sql {
 			en.sql, en.changed = o.sql, true // unchanged: the key is the text (the statement's own copy is not kept)
 		}
 		s.memo.store(sql, en)
 	}
 	notices = append(notices, s.deliver(r, prod)...)
-	return proxy.StatementResult{SQL: o.sql, Notices: notices}
+	return engine.Verdict{SQL: o.sql, Messages: notices, Deferrals: r.deferred, DependsOn: d}
 }
 
 // readOnly reports whether no statement of the string is DDL or has a write target (the memo's condition).
@@ -254,12 +265,12 @@ func readOnly(an *rewrite.Analysis) bool {
 }
 
 // catalogFailure applies on_catalog_error (SPEC §6) when the dev catalog could not answer.
-func (s *session) catalogFailure(sql string, err error, notices []*pgproto3.NoticeResponse) proxy.StatementResult {
+func (s *session) catalogFailure(sql string, err error, notices []engine.Message) engine.Verdict {
 	e := s.e
 	if e.failClose {
 		e.refused.Add(1)
-		return proxy.StatementResult{SQL: sql, Notices: notices, Refuse: &pgproto3.ErrorResponse{
-			Severity: "ERROR", SeverityUnlocalized: "ERROR", Code: "58000",
+		return engine.Verdict{SQL: sql, Messages: notices, Refusal: &engine.Refusal{
+			Code:    "58000",
 			Message: "deferproxy: " + err.Error(),
 			Hint:    "The dev catalog must answer to decide what to defer (on_catalog_error: fail). Check catalog_dsn, or set on_catalog_error: open to forward statements unchanged while it is down.",
 		}}
@@ -274,7 +285,7 @@ func (s *session) catalogFailure(sql string, err error, notices []*pgproto3.Noti
 		notices = append(notices, warning("deferproxy: "+err.Error()+
 			"; statements are forwarded unchanged, without deferral, until it answers (reported once per session)"))
 	}
-	return proxy.StatementResult{SQL: sql, Notices: notices}
+	return engine.Verdict{SQL: sql, Messages: notices}
 }
 
 // comments returns the dbt query comment of each statement of the string (a statement without its own comment
@@ -406,9 +417,9 @@ func isIdentByte(c byte) bool {
 	return c == '_' || c == '$' || (c >= '0' && c <= '9') || ((c|0x20) >= 'a' && (c|0x20) <= 'z') || c >= 0x80
 }
 
-func prodWriteError(rel string) *pgproto3.ErrorResponse {
-	return &pgproto3.ErrorResponse{
-		Severity: "ERROR", SeverityUnlocalized: "ERROR", Code: "42501",
+func prodWriteError(rel string) *engine.Refusal {
+	return &engine.Refusal{
+		Code:    "42501",
 		Message: fmt.Sprintf("deferproxy: permission denied: this dev session may not write to production relation %s", rel),
 		Detail:  "Writes from a dev session into a production relation (or a schema that holds production nodes) are refused by the production write guard.",
 		Hint:    "To allow it, set allow_prod_writes: true in the deferproxy configuration (or start it with --allow-prod-writes).",
@@ -578,7 +589,7 @@ func shift(pos int, defs []rewrite.Deferral) int {
 // state and no memory of the statement text, so the memo can keep it.
 type report struct {
 	items        []reportItem
-	recent       []RecentDeferral // At and Session are set by deliver
+	deferred     []engine.Deferral
 	deferrals    int
 	introspected bool
 }
@@ -622,7 +633,7 @@ func (e *Engine) buildReport(an *rewrite.Analysis, o outcome, prod *catalog.Mani
 			continue
 		}
 		for _, d := range list {
-			r.recent = append(r.recent, RecentDeferral{NodeID: strings.Clone(o.comments[i].NodeID),
+			r.deferred = append(r.deferred, engine.Deferral{Statement: i, Node: strings.Clone(o.comments[i].NodeID),
 				From: shortName(d.dec.Dev), To: shortName(d.dec.Prod)})
 		}
 		it := reportItem{kind: itemDeferral}
@@ -649,7 +660,7 @@ func (e *Engine) buildReport(an *rewrite.Analysis, o outcome, prod *catalog.Mani
 
 // deliver counts a report and turns it into the session's notices: the first deferral notice of a session (every
 // one with notices: all) names the production manifest, and a stale manifest is reported once per session.
-func (s *session) deliver(r *report, prod *catalog.Manifest) []*pgproto3.NoticeResponse {
+func (s *session) deliver(r *report, prod *catalog.Manifest) []engine.Message {
 	e := s.e
 	if r.introspected {
 		e.introspected.Add(1)
@@ -659,15 +670,14 @@ func (s *session) deliver(r *report, prod *catalog.Manifest) []*pgproto3.NoticeR
 		e.deferrals.Add(uint64(r.deferrals))
 		s.deferrals.Add(uint64(r.deferrals))
 	}
-	if len(r.items) == 0 && len(r.recent) == 0 {
+	if len(r.items) == 0 && len(r.deferred) == 0 {
 		return nil
 	}
 	now := time.Now()
-	for _, d := range r.recent {
-		d.At, d.Session = now, s.info.ID
-		e.recent.add(d)
+	for _, d := range r.deferred {
+		e.recent.add(RecentDeferral{At: now, Session: s.info.ID, NodeID: d.Node, From: d.From, To: d.To})
 	}
-	var out []*pgproto3.NoticeResponse
+	var out []engine.Message
 	md := prod.Metadata()
 	for _, it := range r.items {
 		switch it.kind {

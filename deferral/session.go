@@ -9,18 +9,16 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgproto3"
-
 	"github.com/deferproxy/deferproxy/catalog"
-	"github.com/deferproxy/deferproxy/proxy"
+	"github.com/deferproxy/deferproxy/engine"
 	"github.com/deferproxy/deferproxy/rewrite"
 )
 
-// session is one client session's view of the engine (proxy.SessionHook). Statement runs on the session's
-// client-reading goroutine and ReadyForQuery on its upstream-reading goroutine; mu guards what both touch.
+// session is one client session's view of the engine (engine.Session). Statement runs on the front end's
+// client-reading goroutine and Transaction on its server-reading goroutine; mu guards what both touch.
 type session struct {
 	e      *Engine
-	info   proxy.SessionInfo
+	info   engine.SessionInfo
 	target targetKey
 	since  time.Time
 
@@ -34,8 +32,8 @@ type session struct {
 	mode      catalog.Mode
 	startMode catalog.Mode // the mode at connect time (configuration default or startup option)
 	modeTx    *modeTx
-	// txStatus is the status of the latest ReadyForQuery; beginSeen says a BEGIN was sent since then (pipelined).
-	txStatus     byte
+	// txState is the latest transaction state; beginSeen says a BEGIN was sent since then (pipelined).
+	txState      engine.TxState
 	beginSeen    bool
 	rollbackSeen bool
 	// searchPath is the raw search_path (as set), startPath the one from the startup packet (RESET returns to it),
@@ -66,13 +64,12 @@ type modeTx struct {
 	hasSession bool
 }
 
-func newSession(e *Engine, info proxy.SessionInfo) *session {
+func newSession(e *Engine, info engine.SessionInfo) *session {
 	s := &session{
-		e:        e,
-		info:     info,
-		since:    time.Now(),
-		mode:     catalog.Mode(e.defaultMode.Load()),
-		txStatus: 'I',
+		e:     e,
+		info:  info,
+		since: time.Now(),
+		mode:  catalog.Mode(e.defaultMode.Load()),
 	}
 	db := e.cfg.DevDatabase
 	if db == "" {
@@ -119,7 +116,7 @@ func sortSessions(ss []SessionStatus) {
 	sort.Slice(ss, func(i, j int) bool { return ss[i].ID < ss[j].ID })
 }
 
-// Close implements proxy.SessionHook.
+// Close implements engine.Session.
 func (s *session) Close() {
 	s.mu.Lock()
 	s.flushTxLocked(true)
@@ -127,14 +124,14 @@ func (s *session) Close() {
 	s.e.dropSession(s.info.ID)
 }
 
-// ReadyForQuery implements proxy.SessionHook: the end of a transaction applies what happened in it.
-func (s *session) ReadyForQuery(txStatus byte) {
+// Transaction implements engine.Session: the end of a transaction applies what happened in it.
+func (s *session) Transaction(state engine.TxState) {
 	s.mu.Lock()
-	prev := s.txStatus
-	s.txStatus = txStatus
-	if txStatus == 'I' {
+	prev := s.txState
+	s.txState = state
+	if state == engine.TxIdle {
 		if s.modeTx != nil {
-			rolledBack := prev == 'E' || s.rollbackSeen
+			rolledBack := prev == engine.TxFailed || s.rollbackSeen
 			if !rolledBack && s.modeTx.hasSession {
 				s.mode = s.modeTx.sessionVal
 			}
@@ -166,15 +163,15 @@ func (s *session) flushTxLocked(closing bool) {
 
 // inTxLocked reports whether a statement sent now runs inside a transaction block.
 func (s *session) inTxLocked() bool {
-	return s.txStatus == 'T' || s.txStatus == 'E' || s.beginSeen
+	return s.txState != engine.TxIdle || s.beginSeen
 }
 
-// Statement implements proxy.SessionHook. The hot path (a statement naming no schema that matters) costs a
+// Statement implements engine.Session. The hot path (a statement naming no schema that matters) costs a
 // first-word check, a prefilter pass and no allocation.
-func (s *session) Statement(ctx context.Context, kind proxy.StatementKind, sql string) proxy.StatementResult {
+func (s *session) Statement(ctx context.Context, sql string) engine.Verdict {
 	e := s.e
 	e.statements.Add(1)
-	var notices []*pgproto3.NoticeResponse
+	var notices []engine.Message
 
 	// Session control and search_path are SET/RESET/SHOW statements: look for them only when the text starts with
 	// one of those words or holds several statements.
@@ -188,7 +185,7 @@ func (s *session) Statement(ctx context.Context, kind proxy.StatementKind, sql s
 				return res
 			}
 			sql = out
-			notices = append(notices, res.Notices...)
+			notices = append(notices, res.Messages...)
 		}
 		if mentionsSearchPath(sql) {
 			s.trackSearchPath(sql)
@@ -206,7 +203,7 @@ func (s *session) Statement(ctx context.Context, kind proxy.StatementKind, sql s
 				"deferproxy: no production manifest is loaded yet (%s); statements are forwarded unchanged, without deferral",
 				e.prod.Source())))
 		}
-		return proxy.StatementResult{SQL: sql, Notices: notices}
+		return engine.Verdict{SQL: sql, Messages: notices}
 	}
 	ts := e.target(prod, s.target)
 	s.mu.Lock()
@@ -214,7 +211,7 @@ func (s *session) Statement(ctx context.Context, kind proxy.StatementKind, sql s
 	pathFilter := s.pathFilterLocked(ts)
 	s.mu.Unlock()
 	if !ts.filter.match(sql) && (pathFilter == nil || !pathFilter.Match(sql)) {
-		return proxy.StatementResult{SQL: sql, Notices: notices}
+		return engine.Verdict{SQL: sql, Messages: notices, DependsOn: engine.Dependencies{Manifests: ts.id, SearchPath: scope.SearchPath}}
 	}
 	return s.process(ctx, sql, prod, ts, scope, notices)
 }
@@ -333,17 +330,17 @@ func (s *session) trackSearchPath(sql string) {
 // control answers deferproxy.* statements (SPEC §8). SET and RESET are forwarded (the server keeps a placeholder
 // setting, so its answer, transaction and protocol state stay PostgreSQL's own) and tracked here; SHOW is rewritten
 // into a SELECT of the value. done is true when res is the final answer.
-func (s *session) control(sql string) (out string, res proxy.StatementResult, done bool) {
+func (s *session) control(sql string) (out string, res engine.Verdict, done bool) {
 	ctls := findControls(sql)
 	if len(ctls) == 0 {
-		return sql, proxy.StatementResult{}, false
+		return sql, engine.Verdict{}, false
 	}
 	for _, c := range ctls {
 		if c.kind == ctlSet {
 			if _, err := parseMode(c.value); err != nil {
 				s.e.refused.Add(1)
-				return sql, proxy.StatementResult{SQL: sql, Refuse: &pgproto3.ErrorResponse{
-					Severity: "ERROR", SeverityUnlocalized: "ERROR", Code: "22023",
+				return sql, engine.Verdict{SQL: sql, Refusal: &engine.Refusal{
+					Code:    "22023",
 					Message: err.Error(),
 					Hint:    "Available values: defer, favor_state, off.",
 				}}, true
@@ -356,7 +353,7 @@ func (s *session) control(sql string) (out string, res proxy.StatementResult, do
 	}
 	var edits []edit
 	s.mu.Lock()
-	failed := s.txStatus == 'E' // the server refuses every statement until ROLLBACK
+	failed := s.txState == engine.TxFailed // the server refuses every statement until ROLLBACK
 	for _, c := range ctls {
 		switch c.kind {
 		case ctlSet, ctlReset:
@@ -383,9 +380,9 @@ func (s *session) control(sql string) (out string, res proxy.StatementResult, do
 		out = out[:ed.start] + ed.text + out[ed.end:]
 	}
 	if onlyControls(sql, ctls) {
-		return out, proxy.StatementResult{SQL: out}, true
+		return out, engine.Verdict{SQL: out}, true
 	}
-	return out, proxy.StatementResult{}, false
+	return out, engine.Verdict{}, false
 }
 
 // onlyControls reports whether sql holds nothing but the control statements (and separators/comments).
@@ -445,13 +442,9 @@ func humanAge(d time.Duration) string {
 	return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
 }
 
-func notice(msg string) *pgproto3.NoticeResponse {
-	return &pgproto3.NoticeResponse{Severity: "NOTICE", SeverityUnlocalized: "NOTICE", Code: "00000", Message: msg}
-}
+func notice(msg string) engine.Message { return engine.Message{Severity: engine.Notice, Text: msg} }
 
-func warning(msg string) *pgproto3.NoticeResponse {
-	return &pgproto3.NoticeResponse{Severity: "WARNING", SeverityUnlocalized: "WARNING", Code: "01000", Message: msg}
-}
+func warning(msg string) engine.Message { return engine.Message{Severity: engine.Warning, Text: msg} }
 
 var errNoCatalog = fmt.Errorf("%w: no catalog_dsn configured", catalog.ErrCatalogUnavailable)
 

@@ -5,6 +5,8 @@ import (
 	"net"
 
 	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/deferproxy/deferproxy/engine"
 )
 
 // SessionInfo describes an authenticated client session to a Hook.
@@ -56,4 +58,58 @@ type SessionHook interface {
 	ReadyForQuery(txStatus byte)
 	// Close is called once when the session ends.
 	Close()
+}
+
+// EngineHook makes a defer engine (the protocol-neutral contract of package engine) the proxy's Hook: verdicts map to
+// PostgreSQL's messages — a Message to a NoticeResponse (SQLSTATE 00000 for a NOTICE, 01000 for a WARNING), a
+// Refusal to an ErrorResponse with its code — and ReadyForQuery's status byte to the session's transaction state.
+func EngineHook(e engine.Engine) Hook { return engineHook{e} }
+
+type engineHook struct{ e engine.Engine }
+
+func (h engineHook) OpenSession(ctx context.Context, info SessionInfo) SessionHook {
+	return engineSession{h.e.OpenSession(ctx, engine.SessionInfo{ID: info.ID, User: info.User, Database: info.Database,
+		ApplicationName: info.ApplicationName, Params: info.Params, RemoteAddr: info.RemoteAddr})}
+}
+
+type engineSession struct{ s engine.Session }
+
+func (s engineSession) Statement(ctx context.Context, _ StatementKind, sql string) StatementResult {
+	return statementResult(s.s.Statement(ctx, sql))
+}
+
+func (s engineSession) ReadyForQuery(txStatus byte) {
+	switch txStatus {
+	case 'T':
+		s.s.Transaction(engine.TxInBlock)
+	case 'E':
+		s.s.Transaction(engine.TxFailed)
+	default:
+		s.s.Transaction(engine.TxIdle)
+	}
+}
+
+func (s engineSession) Close() { s.s.Close() }
+
+// statementResult maps a verdict to the proxy's terms.
+func statementResult(v engine.Verdict) StatementResult {
+	res := StatementResult{SQL: v.SQL}
+	if len(v.Messages) > 0 {
+		ns := make([]pgproto3.NoticeResponse, len(v.Messages))
+		res.Notices = make([]*pgproto3.NoticeResponse, len(v.Messages))
+		for i, m := range v.Messages {
+			n := &ns[i]
+			n.Severity, n.Code = "NOTICE", "00000"
+			if m.Severity == engine.Warning {
+				n.Severity, n.Code = "WARNING", "01000"
+			}
+			n.SeverityUnlocalized, n.Message, n.Detail = n.Severity, m.Text, m.Detail
+			res.Notices[i] = n
+		}
+	}
+	if r := v.Refusal; r != nil {
+		res.Refuse = &pgproto3.ErrorResponse{Severity: "ERROR", SeverityUnlocalized: "ERROR", Code: r.Code,
+			Message: r.Message, Detail: r.Detail, Hint: r.Hint}
+	}
+	return res
 }

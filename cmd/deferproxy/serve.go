@@ -144,7 +144,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (*instance, error)
 			return nil, fmt.Errorf("start defer engine: %w", err)
 		}
 		inst.engine = eng
-		hook = eng
+		hook = proxy.EngineHook(eng)
 	} else {
 		engineNote = "pass-through: no production manifest configured (set --manifest to defer to production)"
 		log.Warn("no production manifest configured: the proxy forwards every statement unchanged", "hint", "pass --manifest path/to/prod/manifest.json")

@@ -53,7 +53,7 @@ func startProxy(t testing.TB, upstream, manifest, mode, devManifest string) *pro
 		Listen:   "127.0.0.1:0",
 		Upstream: upstream,
 		Logger:   logger,
-		Hook:     eng,
+		Hook:     proxy.EngineHook(eng),
 	})
 	if err != nil {
 		cancel()
