@@ -18,7 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/spf13/cobra"
 
-	"github.com/deferproxy/deferproxy/internal/pgtest"
+	"github.com/deferproxy/deferproxy/internal/pgcluster"
 )
 
 // demoData is the bundled example (see demodata/): the production schema "analytics" of dbt's jaffle_shop with its
@@ -32,7 +32,7 @@ var demoData embed.FS
 const (
 	demoDatabase  = "jaffle"
 	demoDevSchema = "dbt_demo"
-	demoUser      = pgtest.SuperUser
+	demoUser      = pgcluster.SuperUser
 )
 
 type demoOptions struct {
@@ -81,10 +81,10 @@ func runDemo(ctx context.Context, o demoOptions) error {
 	}
 
 	say("Starting a throwaway PostgreSQL … ")
-	cluster, err := pgtest.Start(ctx, pgtest.Options{})
+	cluster, err := pgcluster.Start(ctx, pgcluster.Options{})
 	if err != nil {
 		say("failed\n")
-		if errors.Is(err, pgtest.ErrNoPostgres) {
+		if errors.Is(err, pgcluster.ErrNoPostgres) {
 			return fmt.Errorf("%w (or run `make demo`, which installs it when run as root)", err)
 		}
 		return fmt.Errorf("start PostgreSQL: %w", err)
@@ -150,7 +150,7 @@ func runDemo(ctx context.Context, o demoOptions) error {
 
 // loadDemo creates the demo database, loads the production and dev schemas and writes the manifest to a temporary
 // file (the engine watches a path).
-func loadDemo(ctx context.Context, cluster *pgtest.Cluster) (string, func(), error) {
+func loadDemo(ctx context.Context, cluster *pgcluster.Cluster) (string, func(), error) {
 	conn, err := pgconn.Connect(ctx, cluster.URL(demoUser, "", "postgres"))
 	if err != nil {
 		return "", nil, fmt.Errorf("connect to the demo PostgreSQL: %w", err)
@@ -196,7 +196,7 @@ func loadDemo(ctx context.Context, cluster *pgtest.Cluster) (string, func(), err
 }
 
 // demoConfig is the configuration `deferproxy serve` would get from the flags printed at the end of the demo.
-func demoConfig(cluster *pgtest.Cluster, manifest string, o demoOptions) Config {
+func demoConfig(cluster *pgcluster.Cluster, manifest string, o demoOptions) Config {
 	return Config{
 		Listen:           o.listen,
 		Upstream:         fmt.Sprintf("postgres://%s/%s?sslmode=disable", cluster.Addr(), demoDatabase),
@@ -339,7 +339,7 @@ func printRows(out io.Writer, rows pgx.Rows) {
 }
 
 // printDemoConnect tells the user how to use the running demo with psql and dbt.
-func printDemoConnect(out io.Writer, cluster *pgtest.Cluster, inst *instance, proxyURL string, cfg Config) {
+func printDemoConnect(out io.Writer, cluster *pgcluster.Cluster, inst *instance, proxyURL string, cfg Config) {
 	host, port, _ := net.SplitHostPort(inst.proxyAddr())
 	fmt.Fprintf(out, `
 Try it yourself

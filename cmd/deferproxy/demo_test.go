@@ -154,7 +154,7 @@ func TestDemoFallsBackToPassThrough(t *testing.T) {
 	if err := os.WriteFile(notDir, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg := demoConfig(cluster, filepath.Join(notDir, "target", "manifest.json"), o)
+	cfg := demoConfig(cluster.Cluster, filepath.Join(notDir, "target", "manifest.json"), o)
 	var said strings.Builder
 	inst, err := startDemoProxy(context.Background(), cfg, &o, newTestLogger(t), func(f string, a ...any) { fmt.Fprintf(&said, f, a...) })
 	if err != nil {

@@ -13,9 +13,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/deferproxy/deferproxy/admin"
 	"github.com/deferproxy/deferproxy/deferral"
 	"github.com/deferproxy/deferproxy/proxy"
-	"github.com/deferproxy/deferproxy/proxy/admin"
 )
 
 func newServeCmd() *cobra.Command {
@@ -293,14 +293,15 @@ func engineSource(e *deferral.Engine) admin.StatusSource {
 	return engineStatus{e}
 }
 
-// engineStatus adapts deferral.Engine.Status (a concrete type) to admin.StatusSource.
-type engineStatus struct{ e *deferral.Engine }
+// engineStatus adapts deferral.Engine.Status (a concrete type) to admin.StatusSource; the engine's own metrics
+// (it is a prometheus.Collector) come with it.
+type engineStatus struct{ *deferral.Engine }
 
-func (s engineStatus) Status() any { return s.e.Status() }
+func (s engineStatus) Status() any { return s.Engine.Status() }
 
 // LatestDeferrals implements admin.DeferralLister for the status page.
 func (s engineStatus) LatestDeferrals() []admin.Deferral {
-	recent := s.e.Status().Recent
+	recent := s.Engine.Status().Recent
 	out := make([]admin.Deferral, len(recent))
 	for i, r := range recent {
 		out[i] = admin.Deferral{At: r.At, Session: r.Session, NodeID: r.NodeID, From: r.From, To: r.To}

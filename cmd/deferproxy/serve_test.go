@@ -62,7 +62,7 @@ func TestInstance(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	// The bundled example's database (the only test of this binary that creates it on the shared cluster).
-	_, cleanup, err := loadDemo(ctx, cluster)
+	_, cleanup, err := loadDemo(ctx, cluster.Cluster)
 	if err != nil {
 		t.Fatal(err)
 	}

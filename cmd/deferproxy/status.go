@@ -13,8 +13,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
+	"github.com/deferproxy/deferproxy/admin"
 	"github.com/deferproxy/deferproxy/deferral"
-	"github.com/deferproxy/deferproxy/proxy/admin"
 )
 
 // statusDoc is admin's /status document with the engine part decoded as the engine's own type.

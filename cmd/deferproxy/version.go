@@ -6,7 +6,7 @@ import (
 	"runtime"
 	"runtime/debug"
 
-	pg_query "github.com/pganalyze/pg_query_go/v5"
+	"github.com/deferproxy/deferproxy/rewrite"
 	"github.com/spf13/cobra"
 )
 
@@ -36,10 +36,7 @@ func buildVersionInfo() versionInfo {
 			}
 		}
 	}
-	if res, err := pg_query.Parse("SELECT 1"); err == nil {
-		n := res.GetVersion() // e.g. 160001
-		vi.PgQueryVersion = fmt.Sprintf("%d.%d", n/10000, n%10000)
-	}
+	vi.PgQueryVersion = rewrite.ParserVersion()
 	return vi
 }
 

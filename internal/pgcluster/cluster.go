@@ -1,13 +1,11 @@
-// Package pgtest starts throwaway PostgreSQL clusters for integration tests.
+// Package pgcluster starts throwaway PostgreSQL clusters: for integration tests (through internal/pgtest, which adds
+// the test helpers) and for `deferproxy demo`. It does not import package testing, so the binary does not link it.
 //
 // A cluster is a fresh initdb in a temporary directory, listening on a free port on 127.0.0.1 with TLS on (a test CA
 // and server certificate generated at start) and one role per authentication method the proxy must relay. When the
 // test process runs as root (CI containers), initdb and postgres run as the "postgres" OS user, because PostgreSQL
 // refuses to run as root.
-//
-// Most tests use Shared, one cluster per test binary; TestMain calls Main so the cluster is stopped at the end.
-// Tests that restart or break the server use a private cluster from Start.
-package pgtest
+package pgcluster
 
 import (
 	"bufio"
@@ -20,14 +18,11 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
-	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -296,7 +291,7 @@ func (c *Cluster) writeConfig(opt Options) error {
 	}
 	sort.Strings(keys)
 	var b strings.Builder
-	b.WriteString("# written by internal/pgtest\n")
+	b.WriteString("# written by internal/pgcluster\n")
 	for _, k := range keys {
 		fmt.Fprintf(&b, "%s = %s\n", k, settings[k])
 	}
@@ -315,7 +310,7 @@ func (c *Cluster) writeConfig(opt Options) error {
 
 	// "host" lines match TCP connections with and without TLS, so they cover hostssl too; the first matching line
 	// wins, so the per-role lines come before the catch-all trust line that lets roles created by tests log in.
-	hba := `# written by internal/pgtest
+	hba := `# written by internal/pgcluster
 local all all trust
 host all postgres 127.0.0.1/32 trust
 host all trust_user 127.0.0.1/32 trust
@@ -511,50 +506,6 @@ func (c *Cluster) logTail() string {
 		b = b[len(b)-4000:]
 	}
 	return string(b)
-}
-
-// Exec runs sql (may hold several statements) as the superuser in database, over the simple query protocol.
-func (c *Cluster) Exec(t testing.TB, database, sql string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	conn, err := pgconn.Connect(ctx, c.URL(SuperUser, "", database))
-	if err != nil {
-		t.Fatalf("pgtest: connect to %s: %v", database, err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, sql).ReadAll(); err != nil {
-		t.Fatalf("pgtest: exec in %s: %v\n%s", database, err, sql)
-	}
-}
-
-var dbSeq atomic.Int64
-var nonIdent = regexp.MustCompile(`[^a-z0-9_]+`)
-
-// NewDatabase creates a fresh, uniquely named database (owned by the superuser, every role may create in its public
-// schema) and drops it when the test ends.
-func (c *Cluster) NewDatabase(t testing.TB) string {
-	t.Helper()
-	base := nonIdent.ReplaceAllString(strings.ToLower(t.Name()), "_")
-	if len(base) > 40 {
-		base = base[:40]
-	}
-	name := fmt.Sprintf("t_%s_%d_%d", base, os.Getpid(), dbSeq.Add(1))
-	c.Exec(t, "postgres", `CREATE DATABASE "`+name+`"`)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		conn, err := pgconn.Connect(ctx, c.URL(SuperUser, "", "postgres"))
-		if err != nil {
-			t.Errorf("pgtest: drop database %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP DATABASE IF EXISTS "`+name+`" WITH (FORCE)`).ReadAll(); err != nil {
-			t.Errorf("pgtest: drop database %s: %v", name, err)
-		}
-	})
-	return name
 }
 
 // ServerVersion returns the output of `postgres --version`, for logs.

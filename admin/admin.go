@@ -129,9 +129,6 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
-// Registry is the Prometheus registry behind /metrics, for callers that want to add collectors.
-func (s *Server) Registry() *prometheus.Registry { return s.reg }
-
 // ListenAndServe listens on Config.Addr and serves until Shutdown; it returns nil after a clean shutdown.
 func (s *Server) ListenAndServe(ctx context.Context) error {
 	var lc net.ListenConfig

@@ -1,11 +1,11 @@
-package main
+package deferral
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// The defer engine's metrics, read from its Status at scrape time (the hot path pays nothing). They live here, not
-// in proxy/admin, because admin must not import deferral; admin serves them because engineStatus is a Collector.
+// The defer engine's metrics, read from its Status at scrape time (the hot path pays nothing). The Engine is a
+// prometheus.Collector; the admin listener registers whatever engine status it is given that is one.
 var (
 	descStatements = prometheus.NewDesc("deferproxy_statements_total",
 		"Statements seen by the defer engine.", nil, nil)
@@ -35,7 +35,7 @@ var (
 )
 
 // Describe implements prometheus.Collector.
-func (s engineStatus) Describe(ch chan<- *prometheus.Desc) {
+func (e *Engine) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descStatements, descRewritten, descDeferrals, descRefused, descFailedOpen,
 		descIntrospection, descMemoHits, descAnalysis, descSessions, descManifestLoaded, descManifestAge, descManifestStale} {
 		ch <- d
@@ -43,8 +43,8 @@ func (s engineStatus) Describe(ch chan<- *prometheus.Desc) {
 }
 
 // Collect implements prometheus.Collector.
-func (s engineStatus) Collect(ch chan<- prometheus.Metric) {
-	st := s.e.Status()
+func (e *Engine) Collect(ch chan<- prometheus.Metric) {
+	st := e.Status()
 	counter := func(d *prometheus.Desc, v uint64) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v))
 	}

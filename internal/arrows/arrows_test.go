@@ -1,0 +1,89 @@
+package arrows
+
+import (
+	"encoding/json"
+	"io"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/deferproxy/deferproxy/"
+
+// pkg is what `go list -json` says about one package (non-test files only).
+type pkg struct {
+	ImportPath string
+	Imports    []string // direct
+	Deps       []string // transitive
+}
+
+func listPackages(t *testing.T) map[string]pkg {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-deps=false", "-json=ImportPath,Imports,Deps", "./...")
+	cmd.Dir = "../.."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	pkgs := map[string]pkg{}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for {
+		var p pkg
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("decode go list: %v", err)
+		}
+		pkgs[strings.TrimPrefix(p.ImportPath, module)] = p
+	}
+	return pkgs
+}
+
+// ours returns the packages of this module among paths, without the module prefix.
+func ours(paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		if rest, ok := strings.CutPrefix(p, module); ok {
+			out = append(out, rest)
+		}
+	}
+	return out
+}
+
+// TestArrows: each package depends (transitively) only on the packages of ours it is allowed to.
+func TestArrows(t *testing.T) {
+	pkgs := listPackages(t)
+	allowed := map[string][]string{
+		"engine":   {},                               // the contract between the engine and its front ends: a leaf
+		"rewrite":  {},                               // the only reader of SQL: pure, a leaf
+		"admin":    {},                               // the operator listener: told what to show through interfaces
+		"catalog":  {"rewrite"},                      // manifests, dev catalog, decisions
+		"deferral": {"engine", "catalog", "rewrite"}, // the engine: no front end, no admin, no command
+		"proxy":    {"engine"},                       // the PostgreSQL front end: the contract only
+	}
+	for name, want := range allowed {
+		p, ok := pkgs[name]
+		if !ok {
+			t.Errorf("package %s not found by go list", name)
+			continue
+		}
+		for _, d := range ours(p.Deps) {
+			if !slices.Contains(want, d) {
+				t.Errorf("%s depends on %s; it may depend only on %v of ours (docs/ARCHITECTURE.md)", name, d, want)
+			}
+		}
+	}
+}
+
+// TestBinaryLinksNoTestHarness: the deferproxy binary (demo included) does not link the test harness or package
+// testing.
+func TestBinaryLinksNoTestHarness(t *testing.T) {
+	pkgs := listPackages(t)
+	p := pkgs["cmd/deferproxy"]
+	for _, d := range p.Deps {
+		if d == "testing" || d == module+"internal/pgtest" || d == module+"internal/corpus" {
+			t.Errorf("cmd/deferproxy links %s", d)
+		}
+	}
+}
