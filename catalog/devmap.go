@@ -139,7 +139,7 @@ func (d *DevMap) fromDevManifest(cfg DevMapConfig) {
 	})
 	md := cfg.Dev.Metadata()
 	d.explain = fmt.Sprintf("dev manifest (project %s, generated_at %s): %d dev relations joined on unique_id with "+
-		"production, %d new in dev; it takes precedence over a schema map and derivation (SPEC §3.1)",
+		"production, %d new in dev; it takes precedence over a schema map and derivation (docs/SPEC.md §3.1)",
 		md.ProjectName, md.GeneratedAt, joined, newInDev)
 	if len(cfg.SchemaMap) > 0 {
 		d.explain += "; the configured schema map is not used"
@@ -186,7 +186,7 @@ func (d *DevMap) fromSchemaMap(cfg DevMapConfig) {
 	for i, e := range entries {
 		pairs[i] = schemaLabel(e.dev) + "→" + schemaLabel(e.prod)
 	}
-	d.explain = fmt.Sprintf("schema map %s: %d production relations matched by identifier (SPEC §3.2; no dev "+
+	d.explain = fmt.Sprintf("schema map %s: %d production relations matched by identifier (docs/SPEC.md §3.2; no dev "+
 		"manifest configured)", strings.Join(pairs, ", "), n)
 }
 
@@ -360,7 +360,7 @@ func (d *DevMap) derive(cfg DevMapConfig) {
 			"production, every node in the target schema in dev)", pm.SchemaNameOverride().UniqueID)
 	}
 	d.explain = fmt.Sprintf("derived from the production manifest for dev target %s with %s and dbt's default "+
-		"generate_alias_name: %d relations (SPEC §3.3; no dev manifest or schema map configured)", target, how, n)
+		"generate_alias_name: %d relations (docs/SPEC.md §3.3; no dev manifest or schema map configured)", target, how, n)
 }
 
 // deriveRelation is where `dbt run` with the dev target builds node, per dbt's default generate_database_name,

@@ -118,7 +118,7 @@ func Decide(ctx context.Context, req Request) (Decision, error) {
 		return keep("not a relation name"), nil
 	}
 	if ref.Role == rewrite.Write {
-		return keep("write target: never rewritten (SPEC §5.2)"), nil
+		return keep("write target: never rewritten (docs/SPEC.md §5.2)"), nil
 	}
 	name := parts[len(parts)-1]
 	if why := neverRewritten(name); why != "" {
@@ -218,7 +218,7 @@ func decideNode(ctx context.Context, req *Request, dev Relation, m Match) (Decis
 	n := m.Prod
 	switch {
 	case n == nil:
-		d.Reason = fmt.Sprintf("%s is new in dev: not in the production manifest (SPEC §4.6)", m.UniqueID)
+		d.Reason = fmt.Sprintf("%s is new in dev: not in the production manifest (docs/SPEC.md §4.6)", m.UniqueID)
 		return d, nil
 	case n.ResourceType == "source":
 		d.Reason = fmt.Sprintf("%s is a source: never deferred", n.UniqueID)
@@ -228,7 +228,7 @@ func decideNode(ctx context.Context, req *Request, dev Relation, m Match) (Decis
 		if n.Materialized == "ephemeral" {
 			what = "ephemeral " + what
 		}
-		d.Reason = fmt.Sprintf("%s is a %s in production: not deferrable (SPEC §4.6)", n.UniqueID, what)
+		d.Reason = fmt.Sprintf("%s is a %s in production: not deferrable (docs/SPEC.md §4.6)", n.UniqueID, what)
 		return d, nil
 	}
 	d.Prod = n.Relation

@@ -38,7 +38,8 @@ import (
 	"github.com/deferproxy/deferproxy/engine"
 )
 
-// Config configures an Engine (see CONTRACTS.md; every field has a default except Manifest and DevSchema).
+// Config configures an Engine; cmd/deferproxy builds it from the configuration (SPEC §12). Every field has a default
+// except Manifest and a dev target (DevSchema, DevManifest or SchemaMap).
 type Config struct {
 	Manifest        string            // production manifest: path or file:path (watched)
 	DevManifest     string            // optional dev target/manifest.json (watched)
@@ -88,8 +89,8 @@ type Engine struct {
 
 var _ engine.Engine = (*Engine)(nil)
 
-// New loads the manifests (the production manifest must load), prepares the dev catalog and starts the manifest
-// watchers, which run until ctx is done or Close is called.
+// New loads the manifests, prepares the dev catalog and starts the manifest watchers, which run until ctx is done or
+// Close is called. A production manifest that does not load yet is not an error (SPEC §6).
 func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.Manifest == "" {
 		return nil, errors.New("defer engine: no production manifest configured: set --manifest (or manifest: in the config file)")

@@ -50,7 +50,8 @@ func TestCommandTree(t *testing.T) {
 	}
 }
 
-// TestServeFlags checks that `serve` has every flag of CONTRACTS.md (other helpers and docker-compose.yml use them).
+// TestServeFlags checks that `serve` has the flags the README's configuration reference and docker-compose.yml use
+// (SPEC §12).
 func TestServeFlags(t *testing.T) {
 	serve, _, err := newRootCmd().Find([]string{"serve"})
 	if err != nil {
