@@ -88,6 +88,8 @@ type Manifest struct {
 	quoting map[string]bool
 	dialect rewrite.Dialect
 	size    int64
+	// run is the production run that produced it, set by the ManifestStore before the snapshot is published.
+	run Run
 	// macro_sql of dbt's own macros, for recognising overrides that call or copy them.
 	schemaForEnv, defaultSchema, defaultAlias string
 }
@@ -620,6 +622,10 @@ func (m *Manifest) SchemaNameOverride() *MacroOverride { return m.schemaOverride
 
 // AliasNameOverride returns the project's generate_alias_name macro, or nil when the project uses dbt's.
 func (m *Manifest) AliasNameOverride() *MacroOverride { return m.aliasOverride }
+
+// Run is the production run that produced the manifest, as its source knows it (zero for a manifest loaded
+// outside a ManifestStore).
+func (m *Manifest) Run() Run { return m.run }
 
 // Size is the number of bytes read from the manifest file.
 func (m *Manifest) Size() int64 { return m.size }

@@ -144,7 +144,8 @@ func TestStoreStartsWithoutFile(t *testing.T) {
 }
 
 func TestStoreSources(t *testing.T) {
-	for _, src := range []string{"", "file:", "https://example.com/manifest.json", "dbt-cloud://1/2", "paradime://nightly"} {
+	for _, src := range []string{"", "file:", "ftp://example.com/manifest.json", "dbt-cloud://1/2", "dbt-cloud://1", "dbt-cloud://a/b",
+		"paradime://nightly", "s3://bucket", "https://"} {
 		if _, err := NewManifestStore(src, StoreOptions{}); err == nil {
 			t.Errorf("NewManifestStore(%q) accepted", src)
 		}
@@ -153,14 +154,23 @@ func TestStoreSources(t *testing.T) {
 	if err != nil || s.Path() != "/x/target/manifest.json" {
 		t.Errorf("file:// source: %v %v", s, err)
 	}
-	// Without the poll, a missing directory could never be noticed: that is a configuration error.
-	s, err = NewManifestStore("/no/such/dir/manifest.json", StoreOptions{Logger: quietLogger(), PollInterval: -1})
+	// A directory (existing, or not there yet and named without .json) means its manifest.json.
+	dir := t.TempDir()
+	for _, src := range []string{dir, "file:" + dir, filepath.Join(dir, "prod-state")} {
+		s, err := NewManifestStore(src, StoreOptions{})
+		if err != nil || filepath.Base(s.Path()) != "manifest.json" || filepath.Dir(s.Path()) == filepath.Dir(src) {
+			t.Errorf("directory source %q: path %q, %v", src, s.Path(), err)
+		}
+	}
+	s, err = NewManifestStore("/no/such/dir/manifest.json", StoreOptions{Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "directory") {
-		t.Errorf("Start on a missing directory without the poll: %v", err)
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := s.Start(ctx); err == nil || !strings.Contains(err.Error(), "directory /no/such/dir does not exist") {
+		t.Errorf("Start on a missing directory: %v", err)
 	}
+	cancel()
 	s.Wait()
 }
 
