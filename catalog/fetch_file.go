@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -63,6 +64,15 @@ func manifestPath(source string) (string, error) {
 }
 
 func (f *fileFetcher) String() string { return f.path }
+
+// usable reports a path that can never hold a manifest (a component that is a file, not a directory): a
+// configuration error, unlike a file or directory that does not exist yet.
+func (f *fileFetcher) usable() error {
+	if _, err := os.Stat(f.path); errors.Is(err, syscall.ENOTDIR) {
+		return fmt.Errorf("manifest %s: a part of the path is a file, not a directory (fix the manifest path)", f.path)
+	}
+	return nil
+}
 
 // Fetch opens the file unless stat shows the same file (inode, size, modification time) as the last commit.
 func (f *fileFetcher) Fetch(context.Context) (*Fetched, error) {

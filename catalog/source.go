@@ -144,6 +144,12 @@ func (s *ManifestStore) Start(ctx context.Context) error {
 	if !s.started.CompareAndSwap(false, true) {
 		return errors.New("manifest store already started")
 	}
+	if ff, ok := s.src.(*fileFetcher); ok {
+		if err := ff.usable(); err != nil {
+			close(s.done)
+			return err
+		}
+	}
 	if s.cache != nil {
 		s.loadCache()
 	}
@@ -388,8 +394,8 @@ func (s *ManifestStore) Wait() {
 // Current returns the latest good snapshot, or nil when none has loaded yet.
 func (s *ManifestStore) Current() *Manifest { return s.cur.Load() }
 
-// Source is the source as configured.
-func (s *ManifestStore) Source() string { return s.source }
+// Source is the source as configured, without secrets (user info and query strings of URLs are left out).
+func (s *ManifestStore) Source() string { return s.st.Source }
 
 // Kind is the source's kind (KindFile, KindHTTP, …).
 func (s *ManifestStore) Kind() string { return s.kind }

@@ -172,6 +172,17 @@ func TestStoreSources(t *testing.T) {
 	}
 	cancel()
 	s.Wait()
+	// A path through a regular file can never hold a manifest: Start refuses it.
+	file := filepath.Join(t.TempDir(), "file")
+	copyFixture(t, "testdata/manifest_v9.json", file)
+	s, err = NewManifestStore(filepath.Join(file, "target", "manifest.json"), StoreOptions{Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "not a directory") || s.LastError() != nil {
+		t.Errorf("Start on a path through a file: %v", err)
+	}
+	s.Wait()
 }
 
 // A manifest directory that does not exist yet is like a missing file: the store starts without a manifest and
