@@ -41,7 +41,10 @@ import (
 // Config configures an Engine; cmd/deferproxy builds it from the configuration (SPEC §12). Every field has a default
 // except Manifest and a dev target (DevSchema, DevManifest or SchemaMap).
 type Config struct {
-	Manifest        string            // production manifest: path or file:path (watched)
+	Manifest string // production manifest source: path, directory, URL, s3://, dbt-cloud://, paradime:// (docs/SPEC.md §9)
+	// ManifestOptions configure the production manifest's source (poll, state_dir, credentials, run URL template);
+	// its Logger and Name are the engine's.
+	ManifestOptions catalog.StoreOptions
 	DevManifest     string            // optional dev target/manifest.json (watched)
 	DevSchema       string            // name or template over the login user, e.g. "dbt_{user}"
 	DevDatabase     string            // default: the session's database
@@ -140,7 +143,9 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	e.defaultMode.Store(int32(mode))
 
-	e.prod, err = catalog.NewManifestStore(cfg.Manifest, catalog.StoreOptions{Logger: cfg.Logger, Name: "production manifest"})
+	prodOpts := cfg.ManifestOptions
+	prodOpts.Logger, prodOpts.Name = cfg.Logger, "production manifest"
+	e.prod, err = catalog.NewManifestStore(cfg.Manifest, prodOpts)
 	if err != nil {
 		return nil, fmt.Errorf("defer engine: %w", err)
 	}
@@ -307,6 +312,8 @@ func (e *Engine) Status() Status {
 	if err := e.prod.LastError(); err != nil {
 		st.ProductionError = err.Error()
 	}
+	src := e.prod.Status()
+	st.ProductionSource = &src
 	if m := e.prod.Current(); m != nil {
 		st.Production = e.runStatus(m)
 		st.Mapping = e.mappingSummary(m)
@@ -323,10 +330,14 @@ func (e *Engine) Status() Status {
 }
 
 func (e *Engine) runStatus(m *catalog.Manifest) *RunStatus {
-	md := m.Metadata()
+	md, run := m.Metadata(), m.Run()
 	rs := &RunStatus{
 		Source:        e.prod.Source(),
-		Label:         runLabel(md),
+		Label:         runLabel(m),
+		RunID:         run.ID,
+		Job:           run.Job,
+		FinishedAt:    run.FinishedAt,
+		URL:           run.URL,
 		DBTVersion:    md.DbtVersion,
 		InvocationID:  md.InvocationID,
 		GeneratedAt:   md.GeneratedTime,
@@ -349,9 +360,17 @@ func (e *Engine) mappingSummary(m *catalog.Manifest) string {
 	return ts.devmap.Kind().String() + ": " + ts.devmap.Explain()
 }
 
-// runLabel names a production run for humans: the project and the invocation id.
-func runLabel(md catalog.Metadata) string {
-	label := md.InvocationID
+// runLabel names a production run for humans: a scheduler's job and run id ("Nightly run 7000123"), else the
+// project and the invocation id.
+func runLabel(m *catalog.Manifest) string {
+	md, run := m.Metadata(), m.Run()
+	if run.Job != "" {
+		return run.Label()
+	}
+	label := run.ID
+	if label == "" {
+		label = md.InvocationID
+	}
 	if label == "" {
 		label = "(no invocation id)"
 	}

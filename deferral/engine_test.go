@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/deferproxy/deferproxy/catalog"
 	"github.com/deferproxy/deferproxy/deferral"
 	"github.com/deferproxy/deferproxy/engine"
 	"github.com/deferproxy/deferproxy/internal/pgtest"
@@ -76,15 +77,17 @@ func newEnv(t *testing.T, o envOptions) *env {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	eng, err := deferral.New(ctx, deferral.Config{
-		Manifest:       writeManifest(t, db, o.generatedAt),
-		DevSchema:      "dbt_fabio",
-		Mode:           o.mode,
-		CatalogDSN:     o.catalogDSN,
-		CatalogTTL:     o.catalogTTL,
-		CatalogTimeout: 10 * time.Second, // generous: the machine is shared; an unreachable catalog fails fast anyway
-		OnCatalogError: o.onCatalogError,
-		Notices:        o.notices,
-		Logger:         log,
+		Manifest: writeManifest(t, db, o.generatedAt),
+		// The production run's link comes from manifest_run_url for a file source (docs/SPEC.md §7).
+		ManifestOptions: catalog.StoreOptions{RunURLTemplate: "https://ci.example/runs/{invocation_id}"},
+		DevSchema:       "dbt_fabio",
+		Mode:            o.mode,
+		CatalogDSN:      o.catalogDSN,
+		CatalogTTL:      o.catalogTTL,
+		CatalogTimeout:  10 * time.Second, // generous: the machine is shared; an unreachable catalog fails fast anyway
+		OnCatalogError:  o.onCatalogError,
+		Notices:         o.notices,
+		Logger:          log,
 	})
 	if err != nil {
 		t.Fatalf("deferral.New: %v", err)
@@ -212,7 +215,7 @@ func TestDeferMissingAndExisting(t *testing.T) {
 	if !strings.Contains(n.Message, "dbt_fabio.stg_orders → analytics.stg_orders") || n.Code != "00000" {
 		t.Errorf("notice = %q (code %s)", n.Message, n.Code)
 	}
-	if !strings.Contains(n.Detail, "invocation_id 4f1c2a9e") {
+	if !strings.Contains(n.Detail, "invocation_id 4f1c2a9e") || !strings.Contains(n.Detail, "https://ci.example/runs/4f1c2a9e") {
 		t.Errorf("first notice of the session should name the production run; detail %q", n.Detail)
 	}
 
@@ -241,6 +244,10 @@ func TestDeferMissingAndExisting(t *testing.T) {
 		t.Fatalf("unknown dev relation: want 42P01 from the server, got %v", err)
 	}
 	st := e.eng.Status()
+	if st.Production != nil && (st.Production.RunID != st.Production.InvocationID || st.Production.URL != "https://ci.example/runs/"+st.Production.RunID ||
+		st.ProductionSource == nil || st.ProductionSource.LastCheck.IsZero() || st.ProductionSource.Kind != "file") {
+		t.Errorf("run identity and source health: %+v, %+v", st.Production, st.ProductionSource)
+	}
 	if st.Deferrals < 2 || st.Production == nil || st.Production.InvocationID == "" || len(st.Sessions) != 1 || len(st.Recent) < 2 {
 		t.Errorf("status = %+v", st)
 	}

@@ -626,7 +626,6 @@ func (e *Engine) buildReport(an *rewrite.Analysis, o outcome, prod *catalog.Mani
 			cross = append(cross, d)
 		}
 	}
-	md := prod.Metadata()
 	for i := range an.Statements {
 		list := byStmt[i]
 		if len(list) == 0 {
@@ -638,7 +637,7 @@ func (e *Engine) buildReport(an *rewrite.Analysis, o outcome, prod *catalog.Mani
 		}
 		it := reportItem{kind: itemDeferral}
 		if e.cfg.Notices != "off" {
-			it.msg = deferNotice(list, md)
+			it.msg = deferNotice(list, prod)
 		}
 		r.items = append(r.items, it)
 		if k := strings.ToUpper(an.Statements[i].Kind); k == "CREATE VIEW" {
@@ -699,8 +698,7 @@ func (s *session) deliver(r *report, prod *catalog.Manifest) []engine.Message {
 			if it.msg != "" {
 				n := notice(it.msg)
 				if first || e.cfg.Notices == "all" {
-					n.Detail = "production manifest " + e.prod.Source() + ": invocation_id " + md.InvocationID +
-						", dbt " + md.DbtVersion + ", generated_at " + md.GeneratedAt
+					n.Detail = runDetail(prod, e.prod.Source())
 				}
 				out = append(out, n)
 			}
@@ -714,8 +712,34 @@ func (s *session) deliver(r *report, prod *catalog.Manifest) []engine.Message {
 	return out
 }
 
+// runDetail is the first NOTICE's DETAIL: the production run by its identity, link included, and the manifest.
+func runDetail(prod *catalog.Manifest, source string) string {
+	md, run := prod.Metadata(), prod.Run()
+	var b strings.Builder
+	b.WriteString("production run ")
+	b.WriteString(runLabel(prod))
+	if !run.FinishedAt.IsZero() {
+		b.WriteString(", finished ")
+		b.WriteString(run.FinishedAt.UTC().Format(time.RFC3339))
+	}
+	if run.URL != "" {
+		b.WriteString(", ")
+		b.WriteString(run.URL)
+	}
+	b.WriteString("; manifest ")
+	b.WriteString(source)
+	b.WriteString(": invocation_id ")
+	b.WriteString(md.InvocationID)
+	b.WriteString(", dbt ")
+	b.WriteString(md.DbtVersion)
+	b.WriteString(", generated_at ")
+	b.WriteString(md.GeneratedAt)
+	return b.String()
+}
+
 // deferNotice is the SPEC §7 message: deferred N relations to production run <label> (<generated_at>): a → b, …
-func deferNotice(list []decided, md catalog.Metadata) string {
+func deferNotice(list []decided, prod *catalog.Manifest) string {
+	md := prod.Metadata()
 	var b strings.Builder
 	b.Grow(96 + 64*len(list))
 	if len(list) == 1 {
@@ -726,7 +750,7 @@ func deferNotice(list []decided, md catalog.Metadata) string {
 		b.WriteString(" relations")
 	}
 	b.WriteString(" to production run ")
-	b.WriteString(runLabel(md))
+	b.WriteString(runLabel(prod))
 	b.WriteString(" (")
 	b.WriteString(md.GeneratedAt)
 	b.WriteString("): ")

@@ -424,6 +424,9 @@ func (e *Engine) statusLine() string {
 	rs := e.runStatus(m)
 	line := fmt.Sprintf("production run %s (generated_at %s, dbt %s) from %s; %d nodes; age %s",
 		rs.Label, m.Metadata().GeneratedAt, rs.DBTVersion, rs.Source, rs.Nodes, humanAge(time.Duration(rs.AgeSeconds*float64(time.Second))))
+	if rs.URL != "" {
+		line += "; " + rs.URL
+	}
 	if rs.Stale {
 		line += " (stale)"
 	}

@@ -3,6 +3,8 @@ package deferral
 import (
 	"sync"
 	"time"
+
+	"github.com/deferproxy/deferproxy/catalog"
 )
 
 // Status is the engine's state for `deferproxy status`, the admin /status JSON and the status page (SPEC §7).
@@ -11,6 +13,8 @@ type Status struct {
 	Production *RunStatus `json:"production"`
 	// ProductionError is the last manifest load error (the last good manifest stays in use).
 	ProductionError string `json:"production_error,omitempty"`
+	// ProductionSource is the production manifest source's health: last check, last change, last error.
+	ProductionSource *catalog.SourceStatus `json:"production_source,omitempty"`
 	// Mapping says how dev relations are mapped to nodes (SPEC §3) and why.
 	Mapping string `json:"mapping"`
 	// DefaultMode is the mode new sessions start in.
@@ -36,8 +40,14 @@ type Status struct {
 
 // RunStatus describes the loaded production manifest (the "production run").
 type RunStatus struct {
-	Source        string    `json:"source"`
-	Label         string    `json:"label"`
+	Source string `json:"source"`
+	Label  string `json:"label"`
+	// RunID, Job, FinishedAt and URL identify the run (docs/SPEC.md §7): the scheduler's, or the invocation id and
+	// the manifest_run_url template for file, HTTP and S3 sources.
+	RunID         string    `json:"run_id"`
+	Job           string    `json:"job,omitempty"`
+	FinishedAt    time.Time `json:"finished_at"`
+	URL           string    `json:"url,omitempty"`
 	DBTVersion    string    `json:"dbt_version"`
 	InvocationID  string    `json:"invocation_id"`
 	GeneratedAt   time.Time `json:"generated_at"`

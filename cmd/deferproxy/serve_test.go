@@ -119,7 +119,7 @@ func TestInstance(t *testing.T) {
 	if err := showStatus(ctx, inst.adminAddr(), &out); err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{"ready", "1 open", "jaffle_shop cf60827c", "Default mode   defer", "postgres         jaffle", "dbt_demo.orders → analytics.orders"} {
+	for _, w := range []string{"ready", "1 open", "jaffle_shop cf60827c", "checked        ", "Default mode   defer", "postgres         jaffle", "dbt_demo.orders → analytics.orders"} {
 		if !strings.Contains(out.String(), w) {
 			t.Errorf("status lacks %q:\n%s", w, out.String())
 		}

@@ -150,10 +150,14 @@ func printStatus(w io.Writer, d statusDoc) {
 	}
 	p("\nProduction run\n")
 	if r := e.Production; r != nil {
-		p("  source         %s\n", r.Source)
-		if r.Label != "" {
-			p("  label          %s\n", r.Label)
+		p("  run            %s\n", r.Label)
+		if !r.FinishedAt.IsZero() {
+			p("  finished       %s (%s ago)\n", r.FinishedAt.UTC().Format(time.RFC3339), humanAge(time.Since(r.FinishedAt)))
 		}
+		if r.URL != "" {
+			p("  url            %s\n", r.URL)
+		}
+		p("  source         %s\n", r.Source)
 		if r.ProjectName != "" {
 			p("  project        %s (%d nodes)\n", r.ProjectName, r.Nodes)
 		}
@@ -168,11 +172,18 @@ func printStatus(w io.Writer, d statusDoc) {
 	} else {
 		p("  none loaded yet: statements are forwarded unchanged, and /readyz says not ready, until one loads\n")
 	}
+	if src := e.ProductionSource; src != nil {
+		line := "  checked        " + ago(src.LastCheck) + ", changed " + ago(src.LastChange) + ", every " + src.Poll
+		if src.FromCache {
+			line += "; in use: the on-disk copy from state_dir (the source has not answered yet)"
+		}
+		p("%s\n", line)
+	}
 	switch {
 	case e.ProductionError != "" && e.Production != nil:
-		p("  last load error: %s (the last good manifest stays in use)\n", e.ProductionError)
+		p("  last error     %s (the last good manifest stays in use)\n", e.ProductionError)
 	case e.ProductionError != "":
-		p("  last load error: %s\n", e.ProductionError)
+		p("  last error     %s\n", e.ProductionError)
 	}
 	p("\nMapping        %s\n", e.Mapping)
 	p("Default mode   %s\n", e.DefaultMode)
@@ -195,6 +206,14 @@ func printStatus(w io.Writer, d statusDoc) {
 			p("  %s  session %d  %s → %s\n", r.At.Local().Format("15:04:05"), r.Session, r.From, r.To)
 		}
 	}
+}
+
+// ago writes a past time as an age ("12s ago"), or "never".
+func ago(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return humanAge(time.Since(t)) + " ago"
 }
 
 // humanAge writes an age the way people say it: 45s, 11m, 5h12m, 3d4h.
