@@ -27,7 +27,7 @@ func (e *errUpstreamRefused) Error() string {
 // relayAuth relays the upstream's side of startup to the client until ReadyForQuery: authentication requests and the
 // client's answers (trust, cleartext, md5, SCRAM-SHA-256 — the proxy never sees a password in the clear unless the
 // server asks the client for one, and never keeps or logs it), ParameterStatus, NegotiateProtocolVersion, notices, and
-// BackendKeyData, which is replaced by a proxy-issued key.
+// BackendKeyData, whose secret is replaced by a proxy-issued one (the backend's PID passes unchanged).
 func (ss *session) relayAuth(cr, ur *msgReader) error {
 	var out []byte
 	flush := func() error {
@@ -83,11 +83,12 @@ func (ss *session) relayAuth(cr, ur *msgReader) error {
 			if len(body) < 8 {
 				return &errFrame{msg: "upstream sent a short BackendKeyData"}
 			}
-			pid, key, err := ss.s.cancels.issue(ss.id, binary.BigEndian.Uint32(body), body[4:])
+			pid := binary.BigEndian.Uint32(body)
+			key, err := ss.s.cancels.issue(ss.id, pid, body[4:])
 			if err != nil {
 				return err
 			}
-			ss.keyPID, ss.key = pid, key
+			ss.key = key
 			k := make([]byte, 9, 9+len(key.secret))
 			k[0] = 'K'
 			binary.BigEndian.PutUint32(k[1:], uint32(8+len(key.secret)))

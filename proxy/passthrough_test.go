@@ -1,7 +1,10 @@
 package proxy_test
 
 import (
+	"crypto/rand"
 	"fmt"
+	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +13,7 @@ import (
 	"github.com/deferproxy/deferproxy/proxy"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 )
 
 func TestSimpleAndExtended(t *testing.T) {
@@ -181,13 +185,14 @@ func TestCancelReachesTheRightQuery(t *testing.T) {
 	ctx := ctxT(t)
 	a := connect(t, tp.url("postgres", "", "", ""))
 	b := connect(t, tp.url("postgres", "", "", ""))
-	// The key the client got is the proxy's, not the upstream backend's.
+	// The client sees the backend's real PID (what pg_backend_pid(), pg_stat_activity and notifications say); only
+	// the secret is the proxy's.
 	var backendPID uint32
 	if err := a.QueryRow(ctx, "select pg_backend_pid()").Scan(&backendPID); err != nil {
 		t.Fatal(err)
 	}
-	if a.PgConn().PID() == backendPID {
-		t.Fatalf("client sees the upstream pid %d", backendPID)
+	if a.PgConn().PID() != backendPID {
+		t.Fatalf("client sees PID %d, its backend is %d", a.PgConn().PID(), backendPID)
 	}
 	bDone := make(chan error, 1)
 	go func() {
@@ -215,10 +220,71 @@ func TestCancelReachesTheRightQuery(t *testing.T) {
 	if tp.srv.Stats().Cancels < 1 {
 		t.Fatalf("stats: %+v", tp.srv.Stats())
 	}
-	// A wrong secret cancels nothing (and the session goes on).
+	// b goes on.
 	if err := b.QueryRow(ctx, "select 1").Scan(new(int)); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestCancelWrongSecret: CancelRequests that name a session's real PID with any other secret cancel nothing.
+func TestCancelWrongSecret(t *testing.T) {
+	c := pgtest.Shared(t)
+	tp := startProxy(t, c, proxy.Config{})
+	ctx := ctxT(t)
+	a := connect(t, tp.url("postgres", "", "", ""))
+	// a waits for an advisory lock held by a direct connection, so its statement runs for as long as the test needs.
+	holder := connect(t, c.URL("postgres", "", "postgres"))
+	if _, err := holder.Exec(ctx, "select pg_advisory_lock(808)"); err != nil {
+		t.Fatal(err)
+	}
+	const waiting = "select pg_advisory_lock(808), 'wrong secret'"
+	done := make(chan error, 1)
+	go func() {
+		_, err := a.Exec(ctx, waiting)
+		done <- err
+	}()
+	waitFor(t, "the statement to wait for the lock", func() bool { return activeQueries(t, c, waiting) == 1 })
+	before := tp.srv.Stats().Cancels
+	pid := a.PgConn().PID()
+	for i := 0; i < 2200; i++ {
+		secret := make([]byte, 4)
+		if _, err := rand.Read(secret); err != nil {
+			t.Fatal(err)
+		}
+		if err := rawCancel(tp.addr, pid, secret); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := tp.srv.Stats().Cancels; got != before {
+		t.Fatalf("random secrets reached the upstream: %d cancels sent, want %d", got, before)
+	}
+	if n := activeQueries(t, c, waiting); n != 1 {
+		t.Fatalf("the statement is no longer running (%d active)", n)
+	}
+	if _, err := holder.Exec(ctx, "select pg_advisory_unlock(808)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the statement was disturbed: %v", err)
+	}
+}
+
+// rawCancel sends one CancelRequest to addr and waits for the connection to close, as libpq's PQcancel does.
+func rawCancel(addr string, pid uint32, secret []byte) error {
+	conn, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	req, err := (&pgproto3.CancelRequest{ProcessID: pid, SecretKey: secret}).Encode(nil)
+	if err != nil {
+		return err
+	}
+	if _, err := conn.Write(req); err != nil {
+		return err
+	}
+	_, err = io.Copy(io.Discard, conn)
+	return err
 }
 
 // activeQueries counts upstream backends running query (asked directly, not through the proxy).
@@ -264,6 +330,10 @@ func TestListenNotify(t *testing.T) {
 	n, err := l.WaitForNotification(ctx)
 	if err != nil || n.Channel != "chan1" || n.Payload != "hi there" {
 		t.Fatalf("notification %v %+v", err, n)
+	}
+	// The notifying session's PID, as the notification carries it, is the PID that session was given.
+	if n.PID != s.PgConn().PID() {
+		t.Fatalf("notification from PID %d, the notifying session's PID is %d", n.PID, s.PgConn().PID())
 	}
 	// Notice and ParameterStatus at any time.
 	var notices []string

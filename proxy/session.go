@@ -30,10 +30,9 @@ type session struct {
 	client net.Conn
 	up     net.Conn
 
-	info   SessionInfo
-	hook   SessionHook
-	keyPID uint32
-	key    *cancelKey
+	info SessionInfo
+	hook SessionHook
+	key  *cancelKey
 
 	fatal       atomic.Pointer[[]byte] // set by kill: the FATAL the client gets before the session ends
 	clientDone  atomic.Bool            // the client side ended: nothing more is written to the client
@@ -426,7 +425,7 @@ func (ss *session) finish() {
 		ss.hook.Close()
 	}
 	if ss.key != nil {
-		ss.s.cancels.remove(ss.keyPID)
+		ss.s.cancels.remove(ss.key)
 	}
 	s := ss.s
 	s.mu.Lock()
