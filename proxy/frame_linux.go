@@ -10,12 +10,16 @@ import (
 const rawIO = true
 
 // runRaw is the pump loop for a plain socket source. The whole loop runs inside one syscall.RawConn.Read callback:
-// read, frame, write out, and when a read came back short (the socket is drained) return false, so that the runtime
-// waits for the next readiness edge. That saves the read(2) that would only return EAGAIN — one syscall per
-// direction per round trip. It is only correct inside one RawConn.Read call: each call resets the poller's
-// readiness before calling back, and a wake-up arriving between two calls would be lost (a hang under load, seen
-// in the first version of this code). Since the runtime's poller is edge-triggered, any byte that arrives after a
-// short read raises a new edge; a spurious wake-up just costs one EAGAIN.
+// read, frame, write out, and read again until read(2) says EAGAIN; only then does it return false, so that the
+// runtime waits for the next readiness edge. It is only correct inside one RawConn.Read call: each call resets the
+// poller's readiness before calling back, and a wake-up arriving between two calls would be lost (a hang under load,
+// seen in the first version of this code).
+//
+// A short read does not mean the socket is drained: the runtime's poller is edge-triggered, and a FIN (or RST) that
+// arrives together with the last bytes raises no edge of its own, so a loop that stopped at a short read would wait
+// forever for an EOF that was already there (issue 8: 26–53 % of tries in TestPumpSeesEveryClose; a server's FATAL
+// and close never reached the client). So the loop reads until EAGAIN; the bytes read are forwarded before that
+// extra read, so it costs a syscall per wake-up but no latency.
 func (p *pump) runRaw() error {
 	// Bytes read ahead during startup come first.
 	if err := p.process(); err != nil {
@@ -46,9 +50,8 @@ func (p *pump) runRaw() error {
 				loopErr = io.EOF
 				return true
 			}
-			n := int(r)
-			p.w += n
-			p.nread += uint64(n)
+			p.w += int(r)
+			p.nread += uint64(r)
 			if err := p.process(); err != nil {
 				loopErr = err
 				return true
@@ -56,10 +59,6 @@ func (p *pump) runRaw() error {
 			if err := p.flush(); err != nil {
 				loopErr = err
 				return true
-			}
-			if n < len(b) {
-				p.release()
-				return false
 			}
 		}
 	})
