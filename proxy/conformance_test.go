@@ -24,6 +24,9 @@
 // A script may hold several connections: "connect as=NAME …" opens (or replaces) the connection NAME, and
 // "send on=NAME", "until on=NAME", "cancel on=NAME" use it; without as=/on= the default connection is meant.
 //
+// "connect raw=HEX" sends those bytes instead of a startup packet (malformed starts), closes its sending side and
+// records what comes back until the server closes.
+//
 // connect opens a new connection (closing the previous one of that name): with ssl=require it first sends
 // SSLRequest and does TLS (verify-full against the cluster's CA), then it sends the StartupMessage (KEY=VALUE pairs
 // other than user/password/database/protocol/ssl become startup parameters; values are URL-unescaped), answers the
@@ -248,7 +251,9 @@ func (c *scriptConn) close() {
 	}
 }
 
-const blockTimeout = 20 * time.Second
+// blockTimeout bounds one block's I/O. It only detects a hang: on a loaded 2-core machine running several test
+// suites a block can take seconds, and none takes minutes.
+const blockTimeout = 2 * time.Minute
 
 func runScript(t *testing.T, s *script, tg scriptTarget) (runResult, error) {
 	t.Helper()
@@ -395,6 +400,7 @@ func scriptConnect(tg scriptTarget, args []string) (*scriptConn, []string, error
 	password := ""
 	protocol := uint32(pgproto3.ProtocolVersion30)
 	sslMode := ""
+	var raw []byte
 	for _, a := range args {
 		k, v, ok := strings.Cut(a, "=")
 		if !ok {
@@ -413,6 +419,12 @@ func scriptConnect(tg scriptTarget, args []string) (*scriptConn, []string, error
 			}
 		case "ssl":
 			sslMode = v
+		case "raw":
+			b, err := hex.DecodeString(v)
+			if err != nil {
+				return nil, nil, fmt.Errorf("connect raw=%q: %w", v, err)
+			}
+			raw = b
 		default:
 			// Values are URL-unescaped so they can hold spaces: options=-c%20search_path%3Dx
 			uv, err := url.QueryUnescape(v)
@@ -422,11 +434,16 @@ func scriptConnect(tg scriptTarget, args []string) (*scriptConn, []string, error
 			params[k] = uv
 		}
 	}
-	conn, err := net.DialTimeout("tcp", tg.addr, 10*time.Second)
+	conn, err := net.DialTimeout("tcp", tg.addr, blockTimeout)
 	if err != nil {
 		return nil, nil, fmt.Errorf("dial %s: %w", tg.addr, err)
 	}
 	_ = conn.SetDeadline(time.Now().Add(blockTimeout))
+	if raw != nil {
+		out, err := rawStart(conn, raw)
+		conn.Close()
+		return &scriptConn{}, out, err
+	}
 	var out []string
 	if sslMode != "" {
 		req, _ := (&pgproto3.SSLRequest{}).Encode(nil)
@@ -522,10 +539,37 @@ func scriptConnect(tg scriptTarget, args []string) (*scriptConn, []string, error
 	}
 }
 
+// rawStart sends raw in place of a startup packet, ends its side of the connection (as a client that hangs up does)
+// and records what the server answers until it closes.
+func rawStart(conn net.Conn, raw []byte) ([]string, error) {
+	if _, err := conn.Write(raw); err != nil {
+		return nil, fmt.Errorf("send raw start: %w", err)
+	}
+	if cw, ok := conn.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
+	fe := pgproto3.NewFrontend(conn, conn)
+	var out []string
+	for {
+		msg, err := fe.Receive()
+		if err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || isReset(err) {
+				return append(out, "EOF"), nil
+			}
+			return out, fmt.Errorf("after raw start: %w", err)
+		}
+		line, err := renderBackend(msg, nil)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, line)
+	}
+}
+
 // sendCancel sends a CancelRequest for c's backend on a new connection, as libpq's PQcancel does, and waits for the
 // server to close that connection (by then the cancel has been delivered).
 func sendCancel(tg scriptTarget, c *scriptConn) error {
-	conn, err := net.DialTimeout("tcp", tg.addr, 10*time.Second)
+	conn, err := net.DialTimeout("tcp", tg.addr, blockTimeout)
 	if err != nil {
 		return fmt.Errorf("dial for cancel: %w", err)
 	}
@@ -921,8 +965,9 @@ func proxyTargets(t *testing.T, c *pgtest.Cluster) []scriptTarget {
 	return out
 }
 
-// dumpGoroutinesOnTimeout writes every goroutine's stack (the proxy's included: it runs in this process) to a file
-// when err is a timeout, and returns a note naming it: a hung proxy session is then diagnosable from the test output.
+// dumpGoroutinesOnTimeout returns, when err is a timeout, every goroutine's stack (the proxy's included: it runs in
+// this process), identical stacks counted once, for the failure message: a hung proxy session is then diagnosable
+// from the test output alone, and nothing is left behind in the temporary directory.
 func dumpGoroutinesOnTimeout(t *testing.T, err error) string {
 	var ne net.Error
 	if !errors.As(err, &ne) || !ne.Timeout() {
@@ -930,12 +975,7 @@ func dumpGoroutinesOnTimeout(t *testing.T, err error) string {
 			return ""
 		}
 	}
-	name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
-	f, ferr := os.CreateTemp("", "deferproxy-"+name+"-*.goroutines.txt")
-	if ferr != nil {
-		return ""
-	}
-	defer f.Close()
-	_ = pprof.Lookup("goroutine").WriteTo(f, 2)
-	return "\n(goroutine stacks of the test process, proxy included: " + f.Name() + ")"
+	var b strings.Builder
+	_ = pprof.Lookup("goroutine").WriteTo(&b, 1)
+	return "\ngoroutine stacks of the test process, proxy included (" + t.Name() + "):\n" + b.String()
 }

@@ -114,10 +114,9 @@ func (ss *session) handshake() error {
 	for pkt == nil {
 		p, err := cr.packet()
 		if err != nil {
-			var fe *errFrame
-			if errors.As(err, &fe) {
-				ss.writeClient(fatal(fe.sqlstate(), fe.msg))
-			}
+			// An impossible length (a Terminate sent before any startup packet, say) or a packet cut short: like
+			// PostgreSQL's ProcessStartupPacket, log it and close without an answer — the client has not spoken the
+			// protocol yet, and an ErrorResponse would be raised as an error by clients that are just hanging up.
 			return err
 		}
 		kind, code := classifyStartup(p)
