@@ -39,26 +39,36 @@ $(VENV)/.installed: requirements-test.txt
 
 ## test: everything, including the integration tests against a throwaway PostgreSQL and real dbt, then every fuzz
 ## target briefly (FUZZTIME new inputs each, from its kept seed corpus). Long runs are `make fuzz FUZZTIME=…`, done
-## before a change lands (docs/RELIABILITY.md), so that the brief run here finds nothing new by chance.
+## before a change lands (docs/RELIABILITY.md), so that the brief run here finds nothing new by chance. It ends with
+## one summary line; in CI (CI=true) a skipped test fails the run (docs/TESTING.md).
 test: deps
-	$(MAKE) test-go fuzz-short
+	@$(MAKE) --no-print-directory test-go fuzz-short
+	@cat .tmp/fuzz-summary.txt .tmp/test-summary.txt
 
+## test-go: go vet and every package's tests (one package: go test ./proxy/), reported by internal/testreport: package
+## results, the output of failed tests, the skipped tests and their reasons, then the counts.
 test-go:
+	@mkdir -p .tmp
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 25m ./...
+	set -o pipefail; $(GO) test -json -count=1 -timeout 25m ./... \
+	  | $(GO) run ./internal/testreport $(if $(filter true,$(CI)),-fail-on-skip) -summary .tmp/test-summary.txt
 
 ## fuzz-short / fuzz: each fuzz target for FUZZTIME executions of new input (`make fuzz FUZZTIME=2000000x` for a
 ## long run). A failure writes the input to testdata/fuzz/<Target>/: fix the bug and commit the file as a seed.
 fuzz fuzz-short:
-	@set -e; for pkg in $$($(GO) list ./...); do \
+	@mkdir -p .tmp; set -e; n=0; for pkg in $$($(GO) list ./...); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
 	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
 	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	    n=$$((n+1)); \
 	  done; \
-	done
+	done; \
+	if [ $$n = 0 ]; then echo "fuzz: no fuzz target found" >&2; exit 1; fi; \
+	echo "fuzz: $$n targets, $(FUZZTIME) new inputs each, no failure" | tee .tmp/fuzz-summary.txt
 
+## demo: DEMO_LISTEN=127.0.0.1:7432 DEMO_ADMIN=127.0.0.1:7480 make demo runs it on other ports.
 demo: build postgres
-	./$(BIN) demo
+	./$(BIN) demo $(if $(DEMO_LISTEN),--listen $(DEMO_LISTEN)) $(if $(DEMO_ADMIN),--admin $(DEMO_ADMIN))
 
 run: demo
 

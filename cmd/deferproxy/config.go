@@ -114,8 +114,9 @@ func addConfigFlags(fs *pflag.FlagSet) {
 		case bool:
 			fs.Bool(s.flag(), d, usage)
 		case time.Duration:
-			// A string flag, read by parseDuration like the environment and YAML: one parser for every source.
-			fs.String(s.flag(), formatDuration(d), usage)
+			// Kept as text and read by parseDuration like the environment and YAML: one parser for every source.
+			v := durationText(formatDuration(d))
+			fs.Var(&v, s.flag(), usage)
 		case []string:
 			fs.StringArray(s.flag(), d, usage)
 		default:
@@ -438,6 +439,14 @@ func parseDuration(raw any) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// durationText is a duration flag's value as typed: loadConfig parses it with parseDuration, so that a flag, the
+// environment and YAML accept the same spellings and report errors the same way.
+type durationText string
+
+func (d *durationText) String() string     { return string(*d) }
+func (d *durationText) Set(s string) error { *d = durationText(s); return nil }
+func (d *durationText) Type() string       { return "duration" }
 
 // formatDuration writes a default the way a user would (24h, 30m, 2s, 0) rather than time.Duration's 24h0m0s.
 func formatDuration(d time.Duration) string {
