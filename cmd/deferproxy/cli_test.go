@@ -38,7 +38,7 @@ func TestCommandTree(t *testing.T) {
 		names = append(names, c.Name())
 	}
 	sort.Strings(names)
-	want := []string{"completion", "demo", "rewrite", "serve", "status", "version"}
+	want := []string{"completion", "demo", "manifest", "rewrite", "serve", "status", "version"}
 	for _, w := range want {
 		found := false
 		for _, n := range names {

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,6 +17,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+
+	"github.com/deferproxy/deferproxy/catalog"
 )
 
 // envPrefix is prepended to every configuration key to form its environment variable (dev_schema → DEFERPROXY_DEV_SCHEMA).
@@ -39,6 +43,12 @@ type Config struct {
 
 	// Defer engine (SPEC §3–§8).
 	Manifest        string
+	ManifestPoll    time.Duration
+	ManifestHeaders http.Header // never logged or shown
+	ManifestRunURL  string
+	DbtCloudURL     string
+	S3Endpoint      string
+	StateDir        string
 	DevManifest     string
 	DevSchema       string
 	DevDatabase     string
@@ -52,6 +62,13 @@ type Config struct {
 	Notices         string
 	StaleAfter      time.Duration
 	SelectedWindow  time.Duration
+
+	// Credentials of the scheduler sources, from the environment variables their own tools use (never shown):
+	// DBT_CLOUD_API_TOKEN; PARADIME_API_ENDPOINT, PARADIME_API_KEY, PARADIME_API_SECRET.
+	DbtCloudToken    string
+	ParadimeEndpoint string
+	ParadimeKey      string
+	ParadimeSecret   string
 
 	// ConfigFile is the YAML file the values came from ("" when none), for messages.
 	ConfigFile string
@@ -85,7 +102,13 @@ var settings = []setting{
 	{"handshake_timeout", 30 * time.Second, "time a client has to finish startup and authentication"},
 	{"idle_timeout", time.Duration(0), "close a session idle (between statements) for this long; 0 = never"},
 	{"shutdown_timeout", 30 * time.Second, "on SIGINT/SIGTERM, how long open sessions may finish before they are closed with 57P01"},
-	{"manifest", "", "production manifest.json (path or file:path, watched); without it the proxy is a pure pass-through"},
+	{"manifest", "", "production manifest source: a path or directory (watched), http(s)://…, s3://bucket/key, dbt-cloud://<account>/<job>, dbt-cloud://<account>/environments/<env> or paradime://<schedule>; without it the proxy is a pure pass-through"},
+	{"manifest_poll", 60 * time.Second, "how often a remote manifest source (http, s3, dbt-cloud, paradime) is checked for a newer production run"},
+	{"manifest_headers", "", "HTTP headers for an http(s) manifest source, one `Name: value` per line; never logged"},
+	{"manifest_run_url", "", "link to the production run for file, http and s3 sources, e.g. https://ci.example/runs/{invocation_id} (also {run_id}, {job}, {project}, {generated_at})"},
+	{"dbt_cloud_url", "https://cloud.getdbt.com", "dbt Cloud's base URL for dbt-cloud:// sources (single-tenant and regional hosts differ); the token comes from DBT_CLOUD_API_TOKEN"},
+	{"s3_endpoint", "", "S3 endpoint for s3:// sources (MinIO, R2, GCS interoperability); credentials come from the AWS SDK's standard chain"},
+	{"state_dir", "", "where the last good remote production manifest is kept so that a restart works offline (default: the user cache directory's deferproxy/)"},
 	{"dev_manifest", "", "the developer's target/manifest.json (watched): exact dev relation per node"},
 	{"dev_schema", "", "dev target schema, or a template over the login user such as dbt_{user}"},
 	{"dev_database", "", "dev target database (default: the session's database)"},
@@ -191,7 +214,51 @@ func loadConfig(cmd *cobra.Command, getenv func(string) (string, bool)) (Config,
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err
 	}
+	cfg.DbtCloudToken, _ = getenv("DBT_CLOUD_API_TOKEN")
+	cfg.ParadimeEndpoint, _ = getenv("PARADIME_API_ENDPOINT")
+	cfg.ParadimeKey, _ = getenv("PARADIME_API_KEY")
+	cfg.ParadimeSecret, _ = getenv("PARADIME_API_SECRET")
 	return cfg, nil
+}
+
+// parseHeaders reads manifest_headers: `Name: value` lines (environment, flag, YAML string) or a YAML mapping.
+func parseHeaders(raw any) (http.Header, error) {
+	if m, ok := raw.(map[string]any); ok {
+		h := http.Header{}
+		for k, v := range m {
+			h.Add(k, fmt.Sprint(v))
+		}
+		return h, nil
+	}
+	text, err := cast.ToStringE(raw)
+	if err != nil {
+		return nil, errors.New("write it as `Name: value` lines or a mapping")
+	}
+	return catalog.ParseHeaders(text)
+}
+
+// manifestOptions are the production manifest source's options (docs/SPEC.md §9).
+func (c Config) manifestOptions() catalog.StoreOptions {
+	stateDir := c.StateDir
+	if stateDir == "" {
+		if dir, err := os.UserCacheDir(); err == nil {
+			stateDir = filepath.Join(dir, "deferproxy")
+		}
+	}
+	return catalog.StoreOptions{
+		PollInterval:   c.ManifestPoll,
+		StateDir:       stateDir,
+		RunURLTemplate: c.ManifestRunURL,
+		Source: catalog.SourceOptions{
+			Headers:          c.ManifestHeaders,
+			DbtCloudURL:      c.DbtCloudURL,
+			DbtCloudToken:    c.DbtCloudToken,
+			ParadimeEndpoint: c.ParadimeEndpoint,
+			ParadimeKey:      c.ParadimeKey,
+			ParadimeSecret:   c.ParadimeSecret,
+			S3Endpoint:       c.S3Endpoint,
+		},
+	}
 }
 
 // set stores one raw value (string from env/flags, typed from YAML) into its Config field.
@@ -229,6 +296,18 @@ func (c *Config) set(s setting, raw any) error {
 		c.ShutdownTimeout, err = dur()
 	case "manifest":
 		c.Manifest, err = str()
+	case "manifest_poll":
+		c.ManifestPoll, err = dur()
+	case "manifest_headers":
+		c.ManifestHeaders, err = parseHeaders(raw)
+	case "manifest_run_url":
+		c.ManifestRunURL, err = str()
+	case "dbt_cloud_url":
+		c.DbtCloudURL, err = str()
+	case "s3_endpoint":
+		c.S3Endpoint, err = str()
+	case "state_dir":
+		c.StateDir, err = str()
 	case "dev_manifest":
 		c.DevManifest, err = str()
 	case "dev_schema":

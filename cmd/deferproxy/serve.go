@@ -125,6 +125,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (*instance, error)
 		}
 		eng, err := deferral.New(base, deferral.Config{
 			Manifest:        cfg.Manifest,
+			ManifestOptions: cfg.manifestOptions(),
 			DevManifest:     cfg.DevManifest,
 			DevSchema:       cfg.DevSchema,
 			DevDatabase:     cfg.DevDatabase,
