@@ -79,17 +79,24 @@ type DevMap struct {
 	schemas []SchemaName
 	// schemaMap is the parsed SchemaMap (MapSchemaMap).
 	schemaMap []schemaMapEntry
+	// warnings are parts of the project the mapping cannot see (docs/SPEC.md §3.3), for status.
+	warnings []string
+	// snaps is how derivation mapped the snapshots with a legacy target_schema/target_database.
+	snaps snapshotCounts
+	// mapped holds the unique_ids a schema map gave a dev relation.
+	mapped map[string]bool
 }
 
 type schemaMapEntry struct {
 	dev, prod SchemaName // Database "" = any / same
 }
 
-// NewDevMap builds the index with the SPEC §3 precedence: dev manifest, then schema map, then derivation. The
-// first source that is configured is the one used (they are not mixed: a dev manifest knows every dev relation
-// exactly, and a schema map is given precisely because derivation would be wrong). When derivation is refused (a
-// project generate_schema_name override that is not generate_schema_name_for_env), or a SchemaMap entry does not
-// parse, the DevMap has kind MapNone and Explain says what to configure instead.
+// NewDevMap builds the index with the SPEC §3 precedence: a dev manifest, when configured, is used alone (it knows
+// every dev relation exactly). Otherwise derivation maps every node, and a schema map adds to it: the nodes of a
+// mapped production schema take the mapped dev schema instead of the derived one, and the rest keep theirs — a map
+// for the snapshots' schema does not unmap the models. When derivation is refused (a project generate_schema_name
+// override that is not generate_schema_name_for_env) the schema map alone maps (MapSchemaMap); with neither, or when
+// a SchemaMap entry does not parse, the DevMap has kind MapNone and Explain says what to configure instead.
 func NewDevMap(cfg DevMapConfig) *DevMap {
 	d := &DevMap{byDev: make(map[Relation]Match), devOf: make(map[string]Relation)}
 	if cfg.Prod == nil {
@@ -100,9 +107,16 @@ func NewDevMap(cfg DevMapConfig) *DevMap {
 	case cfg.Dev != nil:
 		d.fromDevManifest(cfg)
 	case len(cfg.SchemaMap) > 0:
+		d.derive(cfg)
 		d.fromSchemaMap(cfg)
 	default:
 		d.derive(cfg)
+	}
+	// Snapshots a schema map maps are understood after all; the rest are a warning.
+	d.snaps.unsupported = slices.DeleteFunc(d.snaps.unsupported, func(id string) bool { return d.mapped[id] })
+	d.warnings = append(d.warnings, d.snaps.warnings(mappingAdvice)...)
+	for _, w := range d.warnings {
+		d.explain += "; WARNING: " + w
 	}
 	d.collectSchemas(cfg.Prod)
 	return d
@@ -165,7 +179,13 @@ func (d *DevMap) fromSchemaMap(cfg DevMapConfig) {
 		}
 		entries = append(entries, schemaMapEntry{dev: dev, prod: prod})
 	}
-	d.kind = MapSchemaMap
+	derived := d.kind == MapDerived
+	if !derived {
+		// Derivation was refused: the map is all there is; what derivation said stays in the explanation.
+		d.kind = MapSchemaMap
+		clear(d.byDev)
+		clear(d.devOf)
+	}
 	d.schemaMap = entries
 	n := 0
 	cfg.Prod.Nodes(func(node *Node) bool {
@@ -175,6 +195,13 @@ func (d *DevMap) fromSchemaMap(cfg DevMapConfig) {
 		for _, e := range entries {
 			if e.prod.Schema != node.Relation.Schema || (e.prod.Database != "" && e.prod.Database != node.Relation.Database) {
 				continue
+			}
+			if d.mapped == nil {
+				d.mapped = make(map[string]bool)
+			}
+			d.mapped[node.UniqueID] = true
+			if old, ok := d.devOf[node.UniqueID]; ok && d.byDev[old].UniqueID == node.UniqueID {
+				delete(d.byDev, old) // the map overrides the derived relation of this node
 			}
 			d.add(Relation{Database: e.dev.Database, Schema: e.dev.Schema, Identifier: node.Relation.Identifier},
 				node.UniqueID, node, cfg.Prod)
@@ -186,8 +213,13 @@ func (d *DevMap) fromSchemaMap(cfg DevMapConfig) {
 	for i, e := range entries {
 		pairs[i] = schemaLabel(e.dev) + "→" + schemaLabel(e.prod)
 	}
-	d.explain = fmt.Sprintf("schema map %s: %d production relations matched by identifier (docs/SPEC.md §3.2; no dev "+
-		"manifest configured)", strings.Join(pairs, ", "), n)
+	sentence := fmt.Sprintf("schema map %s: %d production relations matched by identifier (docs/SPEC.md §3.2)",
+		strings.Join(pairs, ", "), n)
+	if derived {
+		d.explain += "; the " + sentence + " override their derived dev relations"
+	} else {
+		d.explain = sentence + "; " + d.explain
+	}
 }
 
 func schemaLabel(s SchemaName) string {
@@ -317,10 +349,13 @@ func isDefaultAlias(m *Manifest) bool {
 	return body != "" && (m.defaultAlias != "" && body == macroBody(m.defaultAlias) || body == macroBody(builtinDefaultAlias))
 }
 
+// mappingAdvice is what to configure when derivation cannot see (part of) the project.
+const mappingAdvice = "configure dev_manifest (the developer's target/manifest.json) or schema_map (dev_schema=prod_schema)"
+
 // derive computes each production node's dev relation with dbt's rules over the dev target (SPEC §3.3).
 func (d *DevMap) derive(cfg DevMapConfig) {
 	pm := cfg.Prod
-	const ask = "configure dev_manifest (the developer's target/manifest.json) or schema_map (dev_schema=prod_schema)"
+	const ask = mappingAdvice
 	rule := classifySchemaMacro(pm)
 	if rule == ruleCustom {
 		d.kind = MapNone
@@ -342,11 +377,16 @@ func (d *DevMap) derive(cfg DevMapConfig) {
 	}
 	d.kind = MapDerived
 	n := 0
+	env := prodTargetOf(pm)
+	env.schema, env.database = cfg.Target.Schema, cfg.Target.Database
+	var snaps snapshotCounts
 	pm.Nodes(func(node *Node) bool {
 		if node.ResourceType == "source" || node.Relation.Identifier == "" {
 			return true
 		}
-		d.add(deriveRelation(pm, node, cfg.Target, rule), node.UniqueID, node, pm)
+		rel, how, err := deriveRelation(pm, node, cfg.Target, rule, env)
+		snaps.count(node, how, err)
+		d.add(rel, node.UniqueID, node, pm)
 		n++
 		return true
 	})
@@ -360,31 +400,136 @@ func (d *DevMap) derive(cfg DevMapConfig) {
 			"production, every node in the target schema in dev)", pm.SchemaNameOverride().UniqueID)
 	}
 	d.explain = fmt.Sprintf("derived from the production manifest for dev target %s with %s and dbt's default "+
-		"generate_alias_name: %d relations (docs/SPEC.md §3.3; no dev manifest or schema map configured)", target, how, n)
+		"generate_alias_name: %d relations (docs/SPEC.md §3.3; no dev manifest configured)", target, how, n)
+	d.explain += snaps.explain()
+	d.snaps = snaps
 }
 
 // deriveRelation is where `dbt run` with the dev target builds node, per dbt's default generate_database_name,
 // generate_schema_name (or the _for_env pattern) and generate_alias_name. Legacy snapshot target_schema/
-// target_database are used verbatim, as dbt does. The identifier is the production alias: dbt's default alias
-// (config alias, or name, or name_v<version> with dots as underscores) does not depend on the target.
-func deriveRelation(pm *Manifest, n *Node, t DevTarget, rule schemaRule) Relation {
+// target_database bypass those macros: they are evaluated for the dev target (evalTargetConfig), and when that is
+// not possible production's value is used verbatim (how and err say which, for the warnings). The identifier is the
+// production alias: dbt's default alias (config alias, or name, or name_v<version> with dots as underscores) does not
+// depend on the target.
+func deriveRelation(pm *Manifest, n *Node, t DevTarget, rule schemaRule, env targetEnv) (Relation, targetHow, error) {
+	how, firstErr := targetLiteral, error(nil)
+	target := func(attr, unrendered, rendered string) string {
+		v, h, err := evalTargetConfig(attr, unrendered, rendered, env)
+		if err != nil {
+			firstErr = cmpOr(firstErr, err)
+			return rendered
+		}
+		if h != targetLiteral && how != targetInferred {
+			how = h
+		}
+		return v
+	}
 	db := t.Database
 	switch {
 	case n.TargetDatabase != "":
-		db = pm.part("database", n.TargetDatabase)
+		if v := target("database", n.UnrenderedTargetDatabase, n.TargetDatabase); v != "" {
+			db = pm.part("database", v)
+		}
 	case n.ConfigDatabase != "":
 		db = pm.part("database", strings.TrimSpace(n.ConfigDatabase))
 	}
 	var schema string
 	switch {
 	case n.TargetSchema != "":
-		schema = pm.part("schema", n.TargetSchema)
+		schema = pm.part("schema", target("schema", n.UnrenderedTargetSchema, n.TargetSchema))
 	case rule == ruleForEnv || strings.TrimSpace(n.ConfigSchema) == "":
 		schema = pm.part("schema", t.Schema)
 	default:
 		schema = pm.part("schema", t.Schema+"_"+strings.TrimSpace(n.ConfigSchema))
 	}
-	return Relation{Database: db, Schema: schema, Identifier: n.Relation.Identifier}
+	return Relation{Database: db, Schema: schema, Identifier: n.Relation.Identifier}, how, firstErr
+}
+
+func cmpOr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// prodTargetOf returns production's target schema and database as its nodes show them: the most common schema and
+// database of the models and seeds that set no custom schema or database (ties: the smaller name).
+func prodTargetOf(pm *Manifest) targetEnv {
+	schemas, dbs := map[string]int{}, map[string]int{}
+	pm.Nodes(func(n *Node) bool {
+		if (n.ResourceType == "model" || n.ResourceType == "seed") && n.Relation.Identifier != "" &&
+			strings.TrimSpace(n.ConfigSchema) == "" && n.TargetSchema == "" {
+			schemas[n.Schema]++
+			if strings.TrimSpace(n.ConfigDatabase) == "" {
+				dbs[n.Database]++
+			}
+		}
+		return true
+	})
+	most := func(m map[string]int) string {
+		best, bestN := "", 0
+		for k, c := range m {
+			if c > bestN || c == bestN && k < best {
+				best, bestN = k, c
+			}
+		}
+		return best
+	}
+	return targetEnv{prodSchema: most(schemas), prodDatabase: most(dbs)}
+}
+
+// snapshotCounts tallies how the snapshots with a legacy target_schema/target_database were mapped.
+type snapshotCounts struct {
+	exact, literal, inferred int
+	unsupported              []string // unique_ids
+	firstErr                 error
+}
+
+func (c *snapshotCounts) count(n *Node, how targetHow, err error) {
+	if n.TargetSchema == "" && n.TargetDatabase == "" {
+		return
+	}
+	switch {
+	case err != nil:
+		c.unsupported = append(c.unsupported, n.UniqueID)
+		c.firstErr = cmpOr(c.firstErr, err)
+	case how == targetExact:
+		c.exact++
+	case how == targetInferred:
+		c.inferred++
+	default:
+		c.literal++
+	}
+}
+
+// explain is the sentence the mapping's explanation gains when there are such snapshots.
+func (c *snapshotCounts) explain() string {
+	if c.exact+c.literal+c.inferred+len(c.unsupported) == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("; snapshots with target_schema/target_database: %d evaluated for the dev target, %d literal", c.exact, c.literal)
+	if c.inferred > 0 {
+		s += fmt.Sprintf(", %d inferred from production's value (production's target plus a suffix)", c.inferred)
+	}
+	if len(c.unsupported) > 0 {
+		s += fmt.Sprintf(", %d not understood", len(c.unsupported))
+	}
+	return s
+}
+
+// warnings are what status shows loudly: snapshots whose dev relation is a guess (production's own).
+func (c *snapshotCounts) warnings(ask string) []string {
+	if len(c.unsupported) == 0 {
+		return nil
+	}
+	ids := c.unsupported
+	more := ""
+	if len(ids) > 3 {
+		ids, more = ids[:3], fmt.Sprintf(" and %d more", len(c.unsupported)-3)
+	}
+	return []string{fmt.Sprintf("%d snapshots have a target_schema/target_database deferproxy cannot evaluate for the "+
+		"dev target (%s%s: %v); their dev relations are taken to be production's, so reads of them are never "+
+		"deferred: %s", len(c.unsupported), strings.Join(ids, ", "), more, c.firstErr, ask)}
 }
 
 // DeriveAlias is dbt's default generate_alias_name: the configured alias, else name_v<version> (dots as
@@ -421,6 +566,9 @@ func compareSchema(a, b SchemaName) int {
 	}
 	return strings.Compare(a.Schema, b.Schema)
 }
+
+// Warnings lists the parts of the project the mapping in use cannot see, each a sentence that says what to configure.
+func (d *DevMap) Warnings() []string { return d.warnings }
 
 // Kind is the mapping source in use.
 func (d *DevMap) Kind() MappingKind { return d.kind }

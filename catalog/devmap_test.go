@@ -194,9 +194,40 @@ func TestDevMapPrecedence(t *testing.T) {
 			}
 		}
 	})
-	t.Run("schema map second", func(t *testing.T) {
+	t.Run("schema map adds to derivation", func(t *testing.T) {
+		// Only the marts are mapped: the other nodes keep their derived dev relations.
+		d := NewDevMap(DevMapConfig{Prod: prod, SchemaMap: map[string]string{"dbt_carol_marts": "analytics_marts"}, Target: target})
+		if d.Kind() != MapDerived || !strings.Contains(d.Explain(), "dbt_carol_marts→analytics_marts") ||
+			!strings.Contains(d.Explain(), "override their derived dev relations") {
+			t.Fatalf("Kind %v: %s", d.Kind(), d.Explain())
+		}
+		for rel, want := range map[Relation]string{
+			{"warehouse", "dbt_dave", "stg_orders"}:       "model.shop.stg_orders", // derived, untouched by the map
+			{"warehouse", "dbt_carol_marts", "revenue"}:   "model.shop.fct_revenue",
+			{"warehouse", "dbt_dave_marts", "revenue"}:    "", // overridden by the map
+			{"warehouse", "dbt_carol", "stg_orders"}:      "",
+			{"warehouse", "snapshots", "orders_snapshot"}: "snapshot.shop.orders_snapshot", // literal target_schema
+		} {
+			m, ok := d.Lookup(rel)
+			if want == "" && ok || want != "" && m.UniqueID != want {
+				t.Errorf("Lookup(%v) = %+v, %v; want %q", rel, m, ok, want)
+			}
+		}
+	})
+	t.Run("schema map alone when derivation is refused", func(t *testing.T) {
+		custom := withMacro(t, "testdata/manifest_v11.json", "macro.shop.generate_schema_name", customSchema)
+		d := NewDevMap(DevMapConfig{Prod: custom, SchemaMap: schemaMap, Target: target})
+		if d.Kind() != MapSchemaMap || !strings.Contains(d.Explain(), "dbt_carol→analytics") ||
+			!strings.Contains(d.Explain(), "cannot derive") {
+			t.Fatalf("Kind %v: %s", d.Kind(), d.Explain())
+		}
+		if _, ok := d.Lookup(Relation{"warehouse", "dbt_carol", "stg_orders"}); !ok {
+			t.Error("mapped relation not found")
+		}
+	})
+	t.Run("schema map over every schema", func(t *testing.T) {
 		d := NewDevMap(DevMapConfig{Prod: prod, SchemaMap: schemaMap, Target: target})
-		if d.Kind() != MapSchemaMap || !strings.Contains(d.Explain(), "dbt_carol→analytics") {
+		if d.Kind() != MapDerived || !strings.Contains(d.Explain(), "dbt_carol→analytics") {
 			t.Fatalf("Kind %v: %s", d.Kind(), d.Explain())
 		}
 		for rel, want := range map[Relation]string{
@@ -208,6 +239,7 @@ func TestDevMapPrecedence(t *testing.T) {
 			{"warehouse", "dbt_dave", "stg_orders"}:       "",
 			{"warehouse", "dbt_carol", "orders_v1"}:       "", // a source's identifier: sources are never mapped
 			{"warehouse", "dbt_carol", "orders_snapshot"}: "",
+			{"warehouse", "dbt_dave_marts", "revenue"}:    "", // every mapped node's derived relation is overridden
 		} {
 			m, ok := d.Lookup(rel)
 			if want == "" && ok || want != "" && m.UniqueID != want {

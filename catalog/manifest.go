@@ -60,6 +60,12 @@ type Node struct {
 	// verbatim in every target (no generate_schema_name).
 	TargetSchema   string
 	TargetDatabase string
+	// UnrenderedTargetSchema and UnrenderedTargetDatabase are the same configs as unrendered_config keeps them: a
+	// Jinja template from dbt_project.yml or YAML ("{{ target.schema }}_snapshots"), the repr of a config() call's
+	// argument when the project sets state_modified_compare_more_unrendered_values, or else the rendered value.
+	// Derivation evaluates them over the dev target (snapshotTarget).
+	UnrenderedTargetSchema   string
+	UnrenderedTargetDatabase string
 	// Version is the model version ("2", "1.5"); empty for unversioned nodes.
 	Version string
 	// DependsOn is depends_on.nodes.
@@ -186,9 +192,25 @@ type rawNode struct {
 		TargetSchema   string `json:"target_schema"`
 		TargetDatabase string `json:"target_database"`
 	} `json:"config"`
+	UnrenderedConfig struct {
+		TargetSchema   jsonText `json:"target_schema"`
+		TargetDatabase jsonText `json:"target_database"`
+	} `json:"unrendered_config"`
 	DependsOn struct {
 		Nodes []string `json:"nodes"`
 	} `json:"depends_on"`
+}
+
+// jsonText keeps a JSON string's text, and nothing for any other JSON value (unrendered_config values may be lists,
+// numbers or objects for configs deferproxy does not read).
+type jsonText string
+
+func (t *jsonText) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		*t = jsonText(s)
+	}
+	return nil
 }
 
 // version accepts a model version written as a number (2, 1.5) or a string ("2"), keeping its text.
@@ -350,21 +372,23 @@ func (l *loader) node(id string) error {
 		rn.UniqueID = id
 	}
 	n := &Node{
-		UniqueID:       rn.UniqueID,
-		ResourceType:   l.str(rn.ResourceType),
-		PackageName:    l.str(rn.PackageName),
-		Name:           rn.Name,
-		Alias:          rn.Alias,
-		Database:       l.str(rn.Database),
-		Schema:         l.str(rn.Schema),
-		Materialized:   l.str(rn.Config.Materialized),
-		ConfigSchema:   l.str(rn.Config.Schema),
-		ConfigAlias:    rn.Config.Alias,
-		ConfigDatabase: l.str(rn.Config.Database),
-		TargetSchema:   l.str(rn.Config.TargetSchema),
-		TargetDatabase: l.str(rn.Config.TargetDatabase),
-		Version:        string(rn.Version),
-		DependsOn:      rn.DependsOn.Nodes,
+		UniqueID:                 rn.UniqueID,
+		ResourceType:             l.str(rn.ResourceType),
+		PackageName:              l.str(rn.PackageName),
+		Name:                     rn.Name,
+		Alias:                    rn.Alias,
+		Database:                 l.str(rn.Database),
+		Schema:                   l.str(rn.Schema),
+		Materialized:             l.str(rn.Config.Materialized),
+		ConfigSchema:             l.str(rn.Config.Schema),
+		ConfigAlias:              rn.Config.Alias,
+		ConfigDatabase:           l.str(rn.Config.Database),
+		TargetSchema:             l.str(rn.Config.TargetSchema),
+		TargetDatabase:           l.str(rn.Config.TargetDatabase),
+		UnrenderedTargetSchema:   string(rn.UnrenderedConfig.TargetSchema),
+		UnrenderedTargetDatabase: string(rn.UnrenderedConfig.TargetDatabase),
+		Version:                  string(rn.Version),
+		DependsOn:                rn.DependsOn.Nodes,
 	}
 	if n.ResourceType == "source" || n.Alias == "" {
 		if rn.Identifier != "" {
