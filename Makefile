@@ -12,7 +12,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # when a duration-based -fuzztime ends while a worker is mid-call (golang/go#75804, fixed in Go 1.27).
 FUZZTIME ?= 20000x
 
-.PHONY: all build test test-go fuzz fuzz-short deps postgres venv demo run bench clean
+.PHONY: all build test test-go fuzz fuzz-short deps postgres chromium venv demo run bench clean
 
 all: build
 
@@ -20,7 +20,7 @@ build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/deferproxy
 
 ## deps: PostgreSQL server binaries (Debian packages) and the Python test venv.
-deps: postgres venv
+deps: postgres venv chromium
 
 postgres:
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
@@ -28,6 +28,15 @@ postgres:
 	    echo "installing PostgreSQL from Debian's packages"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgresql-contrib >/dev/null; \
 	  else echo "PostgreSQL server binaries are missing: sudo apt-get install postgresql" >&2; exit 1; fi; \
+	fi
+
+## chromium: Debian's Chromium, which the admin page's browser test drives headless (chromedp).
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Chromium from Debian's packages (for the admin page's browser test)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Chromium is missing (the admin page's browser test needs it): sudo apt-get install chromium" >&2; exit 1; fi; \
 	fi
 
 venv: $(VENV)/.installed

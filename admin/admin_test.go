@@ -96,8 +96,8 @@ func TestHandlers(t *testing.T) {
 			"deferproxy_engine_enabled 1", "deferproxy_deferrals_total 3", "go_goroutines"}},
 		{name: "page", path: "/", wantCode: 200, wantType: "text/html; charset=utf-8", wantBody: []string{
 			"deferproxy <code>v1.2.3</code>", "2 active, 7 sessions since start", "dbt_demo.orders", "analytics.orders",
-			"latest_deferrals", "&lt;script&gt;", "<h2>Latest deferrals</h2>",
-			"<td>21:00:00</td><td>3</td><td><code>dbt_demo.orders</code></td><td><code>analytics.orders</code></td><td><code>model.jaffle_shop.orders</code></td>"},
+			"latest_deferrals", "&lt;script&gt;", ">Latest deferrals</h2>",
+			"<td><code>dbt_demo.orders</code></td><td><code>analytics.orders</code></td><td><code>model.jaffle_shop.orders</code></td><td>3</td><td>21:00:00</td>"},
 			notBody: []string{"<script>alert"}},
 		{name: "unknown path", path: "/nope", wantCode: 404},
 	}

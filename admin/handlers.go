@@ -54,5 +54,12 @@ func (s *Server) setMode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.cfg.Logger.Info("default mode of new sessions changed", "mode", mode, "remote", r.RemoteAddr)
+	if r.FormValue("return") == "page" {
+		// The page's form: back to the page, which shows the new mode (POST/redirect/GET).
+		// Relative, so that the page also works behind a reverse proxy that mounts it under a path.
+		w.Header().Set("Location", "./")
+		w.WriteHeader(http.StatusSeeOther)
+		return
+	}
 	w.Write([]byte("default mode of new sessions: " + mode + "\n"))
 }

@@ -3,9 +3,11 @@ package admin
 import (
 	"embed"
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"net/http"
 	"sort"
+	"time"
 )
 
 //go:embed templates/page.html
@@ -16,21 +18,77 @@ var pageTemplate = template.Must(template.New("page.html").Funcs(template.FuncMa
 	"kind":   kindOf,
 	"keys":   sortedKeys,
 	"plural": func(n uint64) string { return map[bool]string{true: "", false: "s"}[n == 1] },
+	"age":    func(t time.Time) string { return humanAge(time.Since(t)) },
+	"ago": func(t time.Time) string {
+		if t.IsZero() {
+			return "never"
+		}
+		return humanAge(time.Since(t)) + " ago"
+	},
+	"modes": func() []string { return []string{"defer", "favor_state", "off"} },
 }).ParseFS(templateFS, "templates/page.html"))
 
-// page renders the same Status as /status for people who would rather look than read. The engine part is shown
-// generically (nested tables), so the page follows whatever the engine reports, including its latest deferrals.
+// engineView is what the page shows of the engine's status, read from the same JSON as /status (the engine's
+// documented field names), so that admin needs no import of the engine.
+type engineView struct {
+	Production *struct {
+		Label        string    `json:"label"`
+		RunID        string    `json:"run_id"`
+		URL          string    `json:"url"`
+		FinishedAt   time.Time `json:"finished_at"`
+		GeneratedAt  time.Time `json:"generated_at"`
+		Stale        bool      `json:"stale"`
+		ProjectName  string    `json:"project_name"`
+		Nodes        int       `json:"nodes"`
+		DBTVersion   string    `json:"dbt_version"`
+		InvocationID string    `json:"invocation_id"`
+	} `json:"production"`
+	ProductionSource *struct {
+		Source     string    `json:"source"`
+		Kind       string    `json:"kind"`
+		LastCheck  time.Time `json:"last_check"`
+		LastChange time.Time `json:"last_change"`
+		LastError  string    `json:"last_error"`
+		FromCache  bool      `json:"from_cache"`
+		Poll       string    `json:"poll"`
+	} `json:"production_source"`
+	DefaultMode string `json:"default_mode"`
+	Statements  uint64 `json:"statements"`
+	Rewritten   uint64 `json:"rewritten"`
+	Deferrals   uint64 `json:"deferrals"`
+	Refused     uint64 `json:"refused"`
+	FailedOpen  uint64 `json:"failed_open"`
+	Sessions    []struct {
+		ID          uint64 `json:"id"`
+		User        string `json:"user"`
+		Application string `json:"application_name"`
+		Mode        string `json:"mode"`
+		DevSchema   string `json:"dev_schema"`
+		Deferrals   uint64 `json:"deferrals"`
+	} `json:"sessions"`
+}
+
+// page renders the same Status as /status for people who would rather look than read: the production run as a card
+// with its link, the source's health, the sessions with the mode switch, the latest deferrals; everything else the
+// engine reports follows generically. It is self-contained: no script, no asset from elsewhere.
 func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	st := s.Snapshot(r.Context())
 	// Round-trip the engine's status through JSON so the template sees the same field names as /status.
 	var engine any
+	var view *engineView
 	if st.Engine != nil {
 		if b, err := json.Marshal(st.Engine); err == nil {
 			_ = json.Unmarshal(b, &engine)
+			var v engineView
+			if json.Unmarshal(b, &v) == nil && v.DefaultMode != "" {
+				view = &v
+			}
 		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	// Nothing on the page comes from elsewhere; say so to the browser too.
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'")
 	var latest []Deferral
 	if l, ok := s.cfg.Engine.(DeferralLister); ok {
 		latest = l.LatestDeferrals()
@@ -38,11 +96,25 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	if err := pageTemplate.Execute(w, struct {
 		Status
 		EngineView any
+		View       *engineView
 		Latest     []Deferral
 		HasLister  bool
-	}{st, engine, latest, isLister(s.cfg.Engine)}); err != nil {
+	}{st, engine, view, latest, isLister(s.cfg.Engine)}); err != nil {
 		s.cfg.Logger.Warn("admin: render page", "err", err)
 	}
+}
+
+// humanAge writes an age the way people say it: 45s, 11m, 5h12m, 3d4h.
+func humanAge(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
 }
 
 // kindOf classifies a JSON-decoded value for the recursive template.

@@ -245,8 +245,12 @@ func (c Config) manifestOptions() catalog.StoreOptions {
 			stateDir = filepath.Join(dir, "deferproxy")
 		}
 	}
+	poll := c.ManifestPoll
+	if catalog.SourceKind(c.Manifest) == catalog.KindFile {
+		poll = 0 // a file is watched, with its own stat poll (manifest_poll is for remote sources)
+	}
 	return catalog.StoreOptions{
-		PollInterval:   c.ManifestPoll,
+		PollInterval:   poll,
 		StateDir:       stateDir,
 		RunURLTemplate: c.ManifestRunURL,
 		Source: catalog.SourceOptions{

@@ -1,0 +1,58 @@
+package admin
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// runEngine reports what the defer engine reports (the field names of /status's engine document).
+type runEngine struct{ mode string }
+
+func (e *runEngine) Status() any {
+	return map[string]any{
+		"production": map[string]any{"label": "Nightly run 70001", "run_id": "70001", "url": "https://cloud.getdbt.com/deploy/1/projects/2/runs/70001/",
+			"finished_at": time.Now().Add(-30 * time.Hour), "generated_at": time.Now().Add(-30 * time.Hour), "stale": true,
+			"project_name": "jaffle_shop", "nodes": 12, "dbt_version": "1.11.0", "invocation_id": "inv-1"},
+		"production_source": map[string]any{"source": "dbt-cloud://1/9", "kind": "dbt-cloud", "last_check": time.Now(),
+			"last_change": time.Now().Add(-time.Hour), "last_error": "list runs of dbt Cloud job 9: HTTP 502 Bad Gateway", "poll": "1m0s"},
+		"default_mode": e.mode, "statements": 10, "rewritten": 3, "deferrals": 4, "refused": 1,
+		"sessions": []any{map[string]any{"id": 7, "user": "fabio", "application_name": "dbt", "mode": "defer", "dev_schema": "dev.dbt_fabio", "deferrals": 4}},
+	}
+}
+
+func TestPageShowsRunSourcesSessions(t *testing.T) {
+	eng := &runEngine{mode: "defer"}
+	ts := newTestServer(t, Config{Version: "v1", Engine: eng, SetDefaultMode: func(m string) error { eng.mode = m; return nil }})
+	code, page, h := get(t, ts.URL+"/")
+	for _, w := range []string{
+		`<a id="run-link" href="https://cloud.getdbt.com/deploy/1/projects/2/runs/70001/">Nightly run 70001</a>`,
+		`<span class="badge warn">stale</span>`, `(30h0m ago)`,
+		`<code>dbt-cloud://1/9</code> (dbt-cloud)`, `<span class="badge bad">failing</span> list runs of dbt Cloud job 9: HTTP 502`,
+		`<td>7</td><td>fabio</td><td>dbt</td><td>defer</td>`, `<option value="defer" selected>defer</option>`,
+		`<label for="default-mode">`, `refused 1`,
+	} {
+		if code != 200 || !strings.Contains(page, w) {
+			t.Errorf("page lacks %q:\n%s", w, page)
+		}
+	}
+	if !strings.Contains(h.Get("Content-Security-Policy"), "default-src 'none'") || strings.Contains(page, "<script") ||
+		strings.Contains(page, "http-equiv=\"refresh\"") {
+		t.Errorf("the page must be self-contained and not refresh by itself")
+	}
+	// The form's POST switches the default mode and returns to the page.
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.PostForm(ts.URL+"/mode", url.Values{"mode": {"favor_state"}, "return": {"page"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "./" || eng.mode != "favor_state" {
+		t.Fatalf("POST /mode from the page: %d %q, mode %s", resp.StatusCode, resp.Header.Get("Location"), eng.mode)
+	}
+	if _, page, _ := get(t, ts.URL+"/"); !strings.Contains(page, `<option value="favor_state" selected>`) {
+		t.Error("the page does not show the new mode")
+	}
+}
