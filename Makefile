@@ -12,7 +12,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # when a duration-based -fuzztime ends while a worker is mid-call (golang/go#75804, fixed in Go 1.27).
 FUZZTIME ?= 20000x
 
-.PHONY: all build test test-go fuzz fuzz-short deps postgres chromium venv demo run bench clean
+.PHONY: all build test test-go pgx-suite fuzz fuzz-short deps postgres chromium venv demo run bench clean
 
 all: build
 
@@ -61,6 +61,11 @@ test-go:
 	$(GO) vet ./...
 	set -o pipefail; $(GO) test -json -count=1 -timeout 25m ./... \
 	  | $(GO) run ./internal/testreport $(if $(filter true,$(CI)),-fail-on-skip) -summary .tmp/test-summary.txt
+
+## pgx-suite: pgx's own test suite run directly and through deferproxy with the defer engine on, compared test by
+## test (internal/clientsuite; part of test-go, about 6 minutes of it; this target runs it alone, verbosely).
+pgx-suite:
+	$(GO) test -count=1 -v -timeout 40m -run 'TestPgxSuite|TestProxyOnly' ./internal/clientsuite
 
 ## fuzz-short / fuzz: each fuzz target for FUZZTIME executions of new input (`make fuzz FUZZTIME=2000000x` for a
 ## long run). A failure writes the input to testdata/fuzz/<Target>/: fix the bug and commit the file as a seed.

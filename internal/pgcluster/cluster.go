@@ -48,6 +48,9 @@ type Options struct {
 	LogStatements bool
 	// Settings are extra postgresql.conf settings (name → value, value written verbatim).
 	Settings map[string]string
+	// HBA are extra pg_hba.conf lines, matched before the catch-all trust line (roles of a client's own test
+	// suite that must log in with a given method, say).
+	HBA []string
 }
 
 // Cluster is a throwaway PostgreSQL server (initdb from /usr/lib/postgresql/*/bin, newest major).
@@ -321,8 +324,11 @@ host all repl_user 127.0.0.1/32 scram-sha-256
 host replication repl_user 127.0.0.1/32 scram-sha-256
 host replication postgres 127.0.0.1/32 trust
 local replication all trust
-host all all 127.0.0.1/32 trust
 `
+	for _, l := range opt.HBA {
+		hba += l + "\n"
+	}
+	hba += "host all all 127.0.0.1/32 trust\n"
 	return c.writeFile(filepath.Join(c.DataDir, "pg_hba.conf"), []byte(hba))
 }
 
