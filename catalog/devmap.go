@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -416,7 +417,7 @@ func deriveRelation(pm *Manifest, n *Node, t DevTarget, rule schemaRule, env tar
 	target := func(attr, unrendered, rendered string) string {
 		v, h, err := evalTargetConfig(attr, unrendered, rendered, env)
 		if err != nil {
-			firstErr = cmpOr(firstErr, err)
+			firstErr = cmp.Or(firstErr, err)
 			return rendered
 		}
 		if h != targetLiteral && how != targetInferred {
@@ -443,13 +444,6 @@ func deriveRelation(pm *Manifest, n *Node, t DevTarget, rule schemaRule, env tar
 		schema = pm.part("schema", t.Schema+"_"+strings.TrimSpace(n.ConfigSchema))
 	}
 	return Relation{Database: db, Schema: schema, Identifier: n.Relation.Identifier}, how, firstErr
-}
-
-func cmpOr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // prodTargetOf returns production's target schema and database as its nodes show them: the most common schema and
@@ -492,7 +486,7 @@ func (c *snapshotCounts) count(n *Node, how targetHow, err error) {
 	switch {
 	case err != nil:
 		c.unsupported = append(c.unsupported, n.UniqueID)
-		c.firstErr = cmpOr(c.firstErr, err)
+		c.firstErr = cmp.Or(c.firstErr, err)
 	case how == targetExact:
 		c.exact++
 	case how == targetInferred:

@@ -70,6 +70,9 @@ type Config struct {
 	ParadimeKey      string
 	ParadimeSecret   string
 
+	// ProjectDir is the developer's dbt project; findDevManifest turns it into DevManifest.
+	ProjectDir string
+
 	// ConfigFile is the YAML file the values came from ("" when none), for messages.
 	ConfigFile string
 	// Sources says where each key's value came from ("flag --mode", "environment variable DEFERPROXY_MODE", "key
@@ -110,6 +113,7 @@ var settings = []setting{
 	{"s3_endpoint", "", "S3 endpoint for s3:// sources (MinIO, R2, GCS interoperability); credentials come from the AWS SDK's standard chain"},
 	{"state_dir", "", "where the last good remote production manifest is kept so that a restart works offline (default: the user cache directory's deferproxy/)"},
 	{"dev_manifest", "", "the developer's target/manifest.json (watched): exact dev relation per node"},
+	{"project_dir", "", "the dbt project whose target/manifest.json (DBT_TARGET_PATH and target-path honoured) is the dev manifest when dev_manifest is not set; default: the current directory when it holds dbt_project.yml"},
 	{"dev_schema", "", "dev target schema, or a template over the login user such as dbt_{user}"},
 	{"dev_database", "", "dev target database (default: the session's database)"},
 	{"schema_map", []string{}, "dev schema to production schema, dev=prod (repeatable; env: comma-separated)"},
@@ -314,6 +318,8 @@ func (c *Config) set(s setting, raw any) error {
 		c.StateDir, err = str()
 	case "dev_manifest":
 		c.DevManifest, err = str()
+	case "project_dir":
+		c.ProjectDir, err = str()
 	case "dev_schema":
 		c.DevSchema, err = str()
 	case "dev_database":
@@ -600,7 +606,7 @@ func (c *Config) validate() error {
 		bad("on_catalog_error %q%s: use open or fail", c.OnCatalogError, c.origin("on_catalog_error"))
 	}
 	if c.Manifest != "" && c.DevSchema == "" && c.DevManifest == "" && len(c.SchemaMap) == 0 {
-		bad("with a manifest, deferproxy must know the dev target: pass --dev-schema (a schema or a template like dbt_{user}), --dev-manifest target/manifest.json, or --schema-map dev=prod")
+		bad("with a manifest, deferproxy must know the dev target: pass --dev-schema (a schema or a template like dbt_{user}), --dev-manifest target/manifest.json, --project-dir (or start it in the dbt project), or --schema-map dev=prod")
 	}
 	if c.Manifest == "" && (c.DevSchema != "" || c.DevManifest != "" || len(c.SchemaMap) > 0) {
 		bad("dev_schema, dev_manifest and schema_map need a production manifest: pass --manifest path/to/prod/manifest.json")

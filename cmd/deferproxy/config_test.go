@@ -116,6 +116,7 @@ func TestEveryKeyEverySource(t *testing.T) {
 		"s3_endpoint":       {"http://minio:9000", func(c Config) bool { return c.S3Endpoint == "http://minio:9000" }},
 		"state_dir":         {"/var/lib/dp", func(c Config) bool { return c.StateDir == "/var/lib/dp" }},
 		"dev_manifest":      {"/d.json", func(c Config) bool { return c.DevManifest == "/d.json" }},
+		"project_dir":       {"/work/jaffle", func(c Config) bool { return c.ProjectDir == "/work/jaffle" }},
 		"dev_schema":        {"dbt_{user}", func(c Config) bool { return c.DevSchema == "dbt_{user}" }},
 		"dev_database":      {"devdb", func(c Config) bool { return c.DevDatabase == "devdb" }},
 		"schema_map":        {"a=b", func(c Config) bool { return reflect.DeepEqual(c.SchemaMap, map[string]string{"a": "b"}) }},
@@ -392,5 +393,64 @@ func TestParseDuration(t *testing.T) {
 		if got := formatDuration(d); got != want {
 			t.Errorf("formatDuration(%v) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+// TestFindDevManifest: without dev_manifest, the dbt project (project_dir, or the current directory when it holds
+// dbt_project.yml) gives the dev manifest, at DBT_TARGET_PATH, dbt_project.yml's target-path or target/.
+func TestFindDevManifest(t *testing.T) {
+	project := func(t *testing.T, yml string) string {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "dbt_project.yml"), []byte(yml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	plain := project(t, "name: shop\nprofile: shop\n")
+	custom := project(t, "name: shop\ntarget-path: build\n")
+	elsewhere := t.TempDir()
+	tests := []struct {
+		name     string
+		args     []string
+		env      map[string]string
+		cwd      string
+		want     string // DevManifest; "" = none
+		wantFrom string
+		err      string
+	}{
+		{name: "current directory", args: []string{"--manifest", "/p.json"}, cwd: plain,
+			want: filepath.Join(plain, "target", "manifest.json"), wantFrom: "the current directory"},
+		{name: "target-path", args: []string{"--manifest", "/p.json", "--project-dir", custom}, cwd: elsewhere,
+			want: filepath.Join(custom, "build", "manifest.json"), wantFrom: "target-path in dbt_project.yml"},
+		{name: "DBT_TARGET_PATH", args: []string{"--manifest", "/p.json"}, env: map[string]string{"DBT_TARGET_PATH": "out"},
+			cwd: custom, want: filepath.Join(custom, "out", "manifest.json"), wantFrom: "DBT_TARGET_PATH"},
+		{name: "project_dir from env", args: []string{"--manifest", "/p.json"}, env: map[string]string{"DEFERPROXY_PROJECT_DIR": plain},
+			cwd: elsewhere, want: filepath.Join(plain, "target", "manifest.json"), wantFrom: "environment variable DEFERPROXY_PROJECT_DIR"},
+		{name: "explicit dev_manifest wins", args: []string{"--manifest", "/p.json", "--dev-manifest", "/d.json"}, cwd: plain, want: "/d.json"},
+		{name: "no project here", args: []string{"--manifest", "/p.json", "--dev-schema", "d"}, cwd: elsewhere},
+		{name: "pass-through ignores the project", cwd: plain},
+		{name: "project_dir without dbt_project.yml", args: []string{"--manifest", "/p.json", "--project-dir", elsewhere}, cwd: plain,
+			err: "(from flag --project-dir)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := configFrom(t, tt.args, tt.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = cfg.findDevManifest(func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok }, tt.cwd)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) || !strings.Contains(err.Error(), "dbt_project.yml") {
+					t.Fatalf("error %v, want one naming %q and dbt_project.yml", err, tt.err)
+				}
+				return
+			}
+			if err != nil || cfg.DevManifest != tt.want {
+				t.Fatalf("DevManifest %q, %v; want %q", cfg.DevManifest, err, tt.want)
+			}
+			if !strings.Contains(cfg.Sources["dev_manifest"], tt.wantFrom) {
+				t.Errorf("dev_manifest from %q, want %q", cfg.Sources["dev_manifest"], tt.wantFrom)
+			}
+		})
 	}
 }

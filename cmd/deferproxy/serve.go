@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -34,6 +35,13 @@ flags win over the environment, which wins over the file. See deferproxy.example
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadConfig(cmd, os.LookupEnv)
 			if err != nil {
+				return usageError{err}
+			}
+			wd, err := os.Getwd()
+			if err != nil {
+				return fmt.Errorf("find the current directory: %w", err)
+			}
+			if err := cfg.findDevManifest(os.LookupEnv, wd); err != nil {
 				return usageError{err}
 			}
 			if err := cfg.validate(); err != nil {
@@ -223,6 +231,9 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (*instance, error)
 	}
 	if inst.engine != nil {
 		attrs = append(attrs, "manifest", cfg.Manifest, "mode", cfg.Mode)
+		if cfg.DevManifest != "" {
+			attrs = append(attrs, "dev_manifest", cfg.DevManifest, "dev_manifest_from", cmp.Or(cfg.Sources["dev_manifest"], "default"))
+		}
 	}
 	log.Info("deferproxy serving", attrs...)
 	ok = true
