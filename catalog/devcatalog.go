@@ -33,6 +33,9 @@ type DevCatalogConfig struct {
 	// MaxConns per database pool (default 2).
 	MaxConns int32
 	Logger   *slog.Logger
+	// NoNotify turns off the LISTEN connection per database that keeps listings current when the database has
+	// deferproxy's DDL notification triggers (devnotify.go); without them it only checks now and then.
+	NoNotify bool
 }
 
 // ErrCatalogUnavailable is wrapped by every DevCatalog error (connection, timeout, query): the engine turns it into
@@ -45,10 +48,13 @@ type CatalogStats struct {
 	Hits    uint64 // lookups answered from a fresh cache entry
 	Misses  uint64 // lookups that had to wait for a query
 	Errors  uint64
+	// Notified counts listings forgotten because a DDL notification named their schema.
+	Notified uint64
 }
 
 // DevCatalog knows which relations exist in dev schemas: one pg_class query per (database, schema), cached for
-// TTL, shared by concurrent callers (singleflight), invalidated by DDL seen through the proxy.
+// TTL, shared by concurrent callers (singleflight), invalidated by DDL seen through the proxy and, where the
+// database has deferproxy's event triggers, by DDL from anywhere (devnotify.go).
 type DevCatalog struct {
 	cfg  DevCatalogConfig
 	base *pgxpool.Config
@@ -67,6 +73,14 @@ type DevCatalog struct {
 
 	queries, hits, misses, errs atomic.Uint64
 	listings                    atomic.Uint64 // the last listing id handed out
+	notified                    atomic.Uint64
+
+	// listening is, per database (pool key), whether DDL notifications keep its listings current.
+	listening map[string]bool
+	// stopListen ends the LISTEN goroutines; listeners counts them for Close.
+	listenCtx  context.Context
+	stopListen context.CancelFunc
+	listeners  sync.WaitGroup
 }
 
 type schemaEntry struct {
@@ -108,12 +122,14 @@ func NewDevCatalog(cfg DevCatalogConfig) (*DevCatalog, error) {
 	base.ConnConfig.ConnectTimeout = cfg.Timeout
 	base.ConnConfig.RuntimeParams["application_name"] = "deferproxy catalog"
 	c := &DevCatalog{
-		cfg:   cfg,
-		base:  base,
-		pools: make(map[string]*pgxpool.Pool),
-		cache: make(map[SchemaName]*schemaEntry),
-		gen:   make(map[SchemaName]uint64),
+		cfg:       cfg,
+		base:      base,
+		pools:     make(map[string]*pgxpool.Pool),
+		cache:     make(map[SchemaName]*schemaEntry),
+		gen:       make(map[SchemaName]uint64),
+		listening: make(map[string]bool),
 	}
+	c.listenCtx, c.stopListen = context.WithCancel(context.Background())
 	c.list = c.query
 	return c, nil
 }
@@ -263,6 +279,14 @@ func (c *DevCatalog) pool(db string) (*pgxpool.Pool, error) {
 		return nil, err
 	}
 	c.pools[db] = p
+	if !c.cfg.NoNotify {
+		c.listening[db] = false
+		c.listeners.Add(1)
+		go func() {
+			defer c.listeners.Done()
+			c.listen(c.listenCtx, db)
+		}()
+	}
 	return p, nil
 }
 
@@ -287,7 +311,8 @@ func (c *DevCatalog) InvalidateAll() {
 
 // Stats returns counters since NewDevCatalog.
 func (c *DevCatalog) Stats() CatalogStats {
-	return CatalogStats{Queries: c.queries.Load(), Hits: c.hits.Load(), Misses: c.misses.Load(), Errors: c.errs.Load()}
+	return CatalogStats{Queries: c.queries.Load(), Hits: c.hits.Load(), Misses: c.misses.Load(), Errors: c.errs.Load(),
+		Notified: c.notified.Load()}
 }
 
 // Close closes every pool.
@@ -297,6 +322,8 @@ func (c *DevCatalog) Close() {
 	pools := c.pools
 	c.pools = make(map[string]*pgxpool.Pool)
 	c.mu.Unlock()
+	c.stopListen()
+	c.listeners.Wait()
 	for _, p := range pools {
 		p.Close()
 	}

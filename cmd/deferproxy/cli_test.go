@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/deferproxy/deferproxy/catalog"
 	"github.com/deferproxy/deferproxy/internal/pgtest"
 )
 
@@ -38,7 +39,7 @@ func TestCommandTree(t *testing.T) {
 		names = append(names, c.Name())
 	}
 	sort.Strings(names)
-	want := []string{"completion", "demo", "manifest", "rewrite", "serve", "status", "version"}
+	want := []string{"completion", "demo", "manifest", "rewrite", "serve", "setup-notify", "status", "version"}
 	for _, w := range want {
 		found := false
 		for _, n := range names {
@@ -274,4 +275,30 @@ func waitForLog(t *testing.T, logs *syncBuffer, marker, key string) string {
 	}
 	t.Fatalf("no log line with %s after 30s:\n%s", marker, logs.String())
 	return ""
+}
+
+// TestSetupNotify: the printed SQL is the one the catalog documents, and --apply installs both event triggers.
+func TestSetupNotify(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, _, err := run(t, ctx, "setup-notify")
+	if err != nil || out != catalog.NotifySQL {
+		t.Fatalf("setup-notify printed %q, %v", out, err)
+	}
+	cluster := pgtest.Shared(t)
+	db := cluster.NewDatabase(t)
+	url := cluster.URL(pgtest.SuperUser, "", db)
+	out, _, err = run(t, ctx, "setup-notify", "--apply", url)
+	if err != nil || !strings.Contains(out, "installed") {
+		t.Fatalf("setup-notify --apply: %q, %v", out, err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'deferproxy_%'").Scan(&n); err != nil || n != 2 {
+		t.Fatalf("event triggers after --apply: %d, %v", n, err)
+	}
 }

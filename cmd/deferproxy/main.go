@@ -62,7 +62,8 @@ Start with "deferproxy demo" (a throwaway PostgreSQL with an example project), t
 		Version:       version,
 	}
 	root.SetVersionTemplate("deferproxy {{.Version}}\n")
-	root.AddCommand(newServeCmd(), newVersionCmd(), newStatusCmd(), newDemoCmd(), newRewriteCmd(), newManifestCmd())
+	root.AddCommand(newServeCmd(), newVersionCmd(), newStatusCmd(), newDemoCmd(), newRewriteCmd(), newManifestCmd(),
+		newSetupNotifyCmd())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
 	})
