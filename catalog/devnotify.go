@@ -59,6 +59,7 @@ const notifyRecheck = 30 * time.Second
 // invalidates the listings of the schemas each notification names. While it is not listening — no triggers, no
 // connection — listings simply expire after the TTL.
 func (c *DevCatalog) listen(ctx context.Context, db string) {
+	last := "" // what was last logged: each state is logged once, not at every recheck
 	for {
 		installed, err := c.listenOnce(ctx, db)
 		if ctx.Err() != nil {
@@ -66,12 +67,16 @@ func (c *DevCatalog) listen(ctx context.Context, db string) {
 		}
 		c.notifyState(db, false)
 		switch {
-		case err != nil:
+		case err != nil && last != err.Error():
+			last = err.Error()
 			c.cfg.Logger.Warn("dev catalog: DDL notifications interrupted; listings expire after catalog_ttl meanwhile",
 				"database", db, "err", err)
-		case !installed:
+		case err == nil && !installed && last != "not installed":
+			last = "not installed"
 			c.cfg.Logger.Info("dev catalog: no DDL notification triggers in this database; changes made outside the "+
 				"proxy are seen within catalog_ttl (deferproxy setup-notify installs them)", "database", db)
+		case err == nil && installed:
+			last = ""
 		}
 		select {
 		case <-ctx.Done():
