@@ -63,6 +63,8 @@ type Config struct {
 	EngineNote string
 	// SetDefaultMode changes the mode of new sessions (POST /mode, SPEC §8); nil disables the endpoint.
 	SetDefaultMode func(mode string) error
+	// ExecReport returns what the sessions of a `deferproxy exec` tag did (GET /exec/{tag}); nil disables the route.
+	ExecReport func(tag string) (any, bool)
 	// ReadyTimeout bounds one /readyz check (default 2s).
 	ReadyTimeout time.Duration
 	// Logger receives listener errors; nil discards them.
@@ -125,6 +127,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /status", s.status)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
 	mux.HandleFunc("POST /mode", s.setMode)
+	mux.HandleFunc("GET /exec/{tag}", s.execReport)
 	mux.HandleFunc("GET /{$}", s.page)
 	return mux
 }

@@ -33,6 +33,26 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// execReport serves what a `deferproxy exec` command's sessions did, as JSON; 404 when no session had the tag.
+func (s *Server) execReport(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	var rep any
+	ok := false
+	if s.cfg.ExecReport != nil {
+		rep, ok = s.cfg.ExecReport(r.PathValue("tag"))
+	}
+	if !ok {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte("no session with that tag reached the proxy\n"))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if err := json.NewEncoder(w).Encode(rep); err != nil {
+		s.cfg.Logger.Warn("admin: encode /exec", "err", err)
+	}
+}
+
 // setMode changes the default mode of new sessions: POST /mode with mode=defer|favor_state|off (form or query).
 // Open sessions keep theirs; a session changes its own with SET deferproxy.mode.
 func (s *Server) setMode(w http.ResponseWriter, r *http.Request) {

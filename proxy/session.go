@@ -205,7 +205,7 @@ func (ss *session) handshake() error {
 		return errors.New("session ended during startup")
 	}
 	_ = up.SetDeadline(deadline)
-	if _, err := up.Write(pkt); err != nil {
+	if _, err := up.Write(withoutTag(pkt, params)); err != nil {
 		return fmt.Errorf("send startup packet upstream: %w", err)
 	}
 	ur := newMsgReader(up)

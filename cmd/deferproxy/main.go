@@ -31,14 +31,23 @@ func main() {
 // fix (an unknown command, flag or argument, a bad value), 1 for anything that failed while running.
 func exitCode(err error) int {
 	var ue usageError
+	var st exitStatus
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &st):
+		return int(st)
 	case errors.As(err, &ue):
 		return 2
 	}
 	return 1
 }
+
+// exitStatus is the exit status of a command deferproxy ran (deferproxy exec): deferproxy exits with it and says
+// nothing more (the command said what went wrong).
+type exitStatus int
+
+func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
 // usageError marks errors caused by the command line or configuration (exit status 2, like flag errors).
 type usageError struct{ err error }
@@ -63,7 +72,7 @@ Start with "deferproxy demo" (a throwaway PostgreSQL with an example project), t
 	}
 	root.SetVersionTemplate("deferproxy {{.Version}}\n")
 	root.AddCommand(newServeCmd(), newVersionCmd(), newStatusCmd(), newDemoCmd(), newRewriteCmd(), newManifestCmd(),
-		newSetupNotifyCmd())
+		newSetupNotifyCmd(), newExecCmd())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
 	})
@@ -77,7 +86,8 @@ func execute(ctx context.Context, root *cobra.Command, args []string) error {
 	if err != nil && isCobraUsage(err) {
 		err = usageError{fmt.Errorf("%w (see %s --help)", err, root.CommandPath())}
 	}
-	if err != nil {
+	var st exitStatus
+	if err != nil && !errors.As(err, &st) {
 		fmt.Fprintln(root.ErrOrStderr(), "deferproxy:", err)
 	}
 	return err

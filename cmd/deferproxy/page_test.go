@@ -36,27 +36,9 @@ func chromiumPath(t *testing.T) string {
 // form, reads well on a narrow window, and writes the screenshot README.md shows (with -update, into docs/admin-page.png).
 func TestAdminPageInBrowser(t *testing.T) {
 	browser := chromiumPath(t)
-	cluster := pgtest.Shared(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	// The bundled example's database is TestInstance's too: this test leaves none behind, whichever runs first.
-	dropDemo := func() { cluster.Exec(t, "postgres", "DROP DATABASE IF EXISTS "+demoDatabase+" WITH (FORCE)") }
-	dropDemo()
-	t.Cleanup(dropDemo)
-	_, cleanup, err := loadDemo(ctx, cluster.Cluster)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cleanup()
-	cfg := testConfig(t, cluster.URL(pgtest.SuperUser, "", demoDatabase))
-	cfg.CatalogDSN = cluster.URL(pgtest.SuperUser, "", demoDatabase)
-	cfg.ManifestRunURL = "https://ci.example/runs/{invocation_id}"
-	cfg.StaleAfter = 100 * 365 * 24 * time.Hour // the bundled manifest's date must not matter
-	inst, err := start(ctx, cfg, newTestLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer inst.shutdown(time.Second)
+	inst := startDemoInstance(t, ctx)
 
 	// A deferral during the test, from a session that stays open (it is listed with its application).
 	_, port, _ := net.SplitHostPort(inst.proxyAddr())

@@ -16,7 +16,9 @@ import (
 
 	"github.com/deferproxy/deferproxy/admin"
 	"github.com/deferproxy/deferproxy/deferral"
+	"github.com/deferproxy/deferproxy/engine"
 	"github.com/deferproxy/deferproxy/proxy"
+	"github.com/deferproxy/deferproxy/tally"
 )
 
 func newServeCmd() *cobra.Command {
@@ -86,6 +88,7 @@ type instance struct {
 	log     *slog.Logger
 	proxy   *proxy.Server
 	engine  *deferral.Engine // nil: pass-through
+	tally   *tally.Tally     // nil: pass-through; what deferproxy exec's tagged sessions did
 	admin   *admin.Server    // nil: disabled
 	ln      net.Listener
 	adminLn net.Listener
@@ -153,7 +156,9 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (*instance, error)
 			return nil, fmt.Errorf("start defer engine: %w", err)
 		}
 		inst.engine = eng
-		hook = proxy.EngineHook(eng)
+		// deferproxy exec tags its command's sessions; the tally keeps what they did for its summary.
+		inst.tally = tally.New(eng, func(info engine.SessionInfo) string { return proxy.SessionTag(info.Params) })
+		hook = proxy.EngineHook(inst.tally)
 	} else {
 		engineNote = "pass-through: no production manifest configured (set --manifest to defer to production)"
 		log.Warn("no production manifest configured: the proxy forwards every statement unchanged", "hint", "pass --manifest path/to/prod/manifest.json")
@@ -198,6 +203,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (*instance, error)
 			EngineNote:     engineNote,
 			Logger:         log.With("part", "admin"),
 			SetDefaultMode: setMode,
+			ExecReport:     execReport(inst.tally),
 		})
 		if err != nil {
 			return nil, err
@@ -348,4 +354,12 @@ func readiness(upstream string, eng *deferral.Engine) func(context.Context) erro
 		}
 		return nil
 	}
+}
+
+// execReport serves deferproxy exec's summaries from the tally (nil without an engine).
+func execReport(t *tally.Tally) func(string) (any, bool) {
+	if t == nil {
+		return nil
+	}
+	return func(tag string) (any, bool) { return t.Report(tag) }
 }

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+
+	"github.com/deferproxy/deferproxy/tally"
+)
+
+func newExecCmd() *cobra.Command {
+	var favorState bool
+	var mode string
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "exec [--favor-state | --mode MODE] [--admin ADDR] -- COMMAND [ARG...]",
+		Short: "Run a command (dbt run …) through the proxy, then say what it deferred and to which production run",
+		Long: `exec runs COMMAND with its PostgreSQL sessions tagged (PGOPTIONS gets -c deferproxy.tag=<id>, which the proxy
+consumes and never forwards), passes stdin, stdout, stderr and signals through, and when it ends prints what the
+proxy did for it: the relations deferred (dbt_fabio.orders → analytics.orders), the statements refused, and the
+production run used — its id, job or schedule, finished time and age, and its URL (a link, where the terminal
+supports it). dbt prints no server notices, so this is how a dbt user sees the deferral. The exit status is the
+command's. COMMAND's profile must point at the proxy; the proxy is found by its admin listener (--admin, default
+the configured admin).`,
+		Example: `  deferproxy exec -- dbt run -s my_model
+  deferproxy exec --favor-state -- dbt build -s state:modified+`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			addr, err := statusAdminAddr(cmd, os.LookupEnv)
+			if err != nil {
+				return usageError{err}
+			}
+			if favorState {
+				if mode != "" && mode != "favor_state" {
+					return usageError{errors.New("--favor-state and --mode " + mode + " contradict each other: give one")}
+				}
+				mode = "favor_state"
+			}
+			switch mode {
+			case "", "defer", "favor_state", "off":
+			default:
+				return usageError{fmt.Errorf("--mode %q: use defer, favor_state or off", mode)}
+			}
+			return runTagged(cmd.Context(), cmd, addr, mode, timeout, args)
+		},
+	}
+	// Everything after the command's name is the command's, flags included.
+	cmd.Flags().SetInterspersed(false)
+	cmd.Flags().BoolVar(&favorState, "favor-state", false, "the command's sessions defer in favor_state mode (like dbt --favor-state)")
+	cmd.Flags().StringVar(&mode, "mode", "", "the command's sessions' mode: defer, favor_state or off (default: the proxy's)")
+	cmd.Flags().String("admin", "127.0.0.1:6480", "admin listener of the running proxy (env DEFERPROXY_ADMIN)")
+	cmd.Flags().String("config", "", "read the admin address from this YAML configuration file (env DEFERPROXY_CONFIG)")
+	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Second, "how long to wait for the proxy's summary")
+	return cmd
+}
+
+// runTagged runs args with a fresh tag, then prints the proxy's summary for it. The error is an exitStatus with the
+// command's status when it ran.
+func runTagged(ctx context.Context, cmd *cobra.Command, addr, mode string, timeout time.Duration, args []string) error {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return err
+	}
+	tag := hex.EncodeToString(b[:])
+	pgoptions := strings.TrimSpace(os.Getenv("PGOPTIONS") + " -c deferproxy.tag=" + tag)
+	if mode != "" {
+		pgoptions += " -c deferproxy.mode=" + mode
+	}
+	c := exec.Command(args[0], args[1:]...)
+	c.Stdin, c.Stdout, c.Stderr = cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr()
+	c.Env = append(os.Environ(), "PGOPTIONS="+pgoptions, "DEFERPROXY_TAG="+tag)
+
+	// Signals: a terminal's Ctrl-C reaches the command by itself (same process group), so deferproxy only stays alive
+	// to print the summary; SIGTERM and SIGHUP sent to deferproxy alone are passed on.
+	sigc := make(chan os.Signal, 4)
+	signal.Notify(sigc, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigc)
+	if err := c.Start(); err != nil {
+		return fmt.Errorf("run %s: %w", args[0], err)
+	}
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-sigc:
+				if s != os.Interrupt {
+					_ = c.Process.Signal(s)
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	runErr := c.Wait()
+	close(done)
+
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	printExecSummary(sctx, cmd.ErrOrStderr(), addr, tag)
+
+	if runErr != nil {
+		var ee *exec.ExitError
+		if errors.As(runErr, &ee) {
+			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				return exitStatus(128 + int(ws.Signal()))
+			}
+			return exitStatus(ee.ExitCode())
+		}
+		return fmt.Errorf("run %s: %w", args[0], runErr)
+	}
+	return nil
+}
+
+// printExecSummary prints what the proxy did for tag's sessions and the production run used.
+func printExecSummary(ctx context.Context, w io.Writer, addr, tag string) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	var rep tally.Report
+	code, err := getJSON(ctx, "http://"+addr+"/exec/"+tag, &rep)
+	switch {
+	case err != nil:
+		p("deferproxy: no summary: %v\n", err)
+		return
+	case code == http.StatusNotFound:
+		p("deferproxy: no session of this command went through the proxy at %s (does its profile point at the proxy?)\n", addr)
+		return
+	}
+	n := 0
+	for _, d := range rep.Deferrals {
+		n += d.Count
+	}
+	switch {
+	case len(rep.Deferrals) == 0:
+		p("deferproxy: nothing deferred to production (%d statements in %d sessions)\n", rep.Statements, rep.Sessions)
+	default:
+		p("deferproxy: %d relation%s deferred to production (%d distinct, %d statements in %d sessions):\n",
+			n, map[bool]string{true: "", false: "s"}[n == 1], len(rep.Deferrals), rep.Statements, rep.Sessions)
+		for _, d := range rep.Deferrals {
+			p("  %s → %s\n", d.From, d.To)
+		}
+	}
+	if len(rep.Refusals) > 0 {
+		p("deferproxy: %d statement%s refused:\n", len(rep.Refusals), map[bool]string{true: "", false: "s"}[len(rep.Refusals) == 1])
+		for _, r := range rep.Refusals {
+			p("  %s %s\n", r.Code, r.Message)
+		}
+	}
+	var doc statusDoc
+	if _, err := getJSON(ctx, "http://"+addr+"/status", &doc); err != nil || doc.Engine == nil || doc.Engine.Production == nil {
+		p("deferproxy: production run unknown (no production manifest loaded)\n")
+		return
+	}
+	r := doc.Engine.Production
+	line := "deferproxy: production run " + r.Label
+	if !r.FinishedAt.IsZero() {
+		line += ", finished " + r.FinishedAt.UTC().Format("2006-01-02 15:04 UTC") + " (" + humanAge(time.Since(r.FinishedAt)) + " ago)"
+	}
+	if r.Stale {
+		line += ", STALE"
+	}
+	p("%s\n", line)
+	if r.URL != "" {
+		p("  %s\n", link(w, r.URL, r.URL))
+	}
+}
+
+// getJSON GETs url and decodes a 200 answer into v; other statuses are returned with no error.
+func getJSON(ctx context.Context, url string, v any) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("the proxy's admin listener does not answer: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return resp.StatusCode, nil
+	}
+	return resp.StatusCode, json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(v)
+}
+
+// link writes text as an OSC 8 hyperlink to url when w is a terminal that is not dumb, else text alone.
+func link(w io.Writer, url, text string) string {
+	f, ok := w.(*os.File)
+	if !ok || os.Getenv("TERM") == "dumb" {
+		return text
+	}
+	if _, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS); err != nil {
+		return text
+	}
+	return "\x1b]8;;" + url + "\x1b\\" + text + "\x1b]8;;\x1b\\"
+}
