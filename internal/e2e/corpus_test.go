@@ -229,5 +229,39 @@ var devMapProj = &project{
 	},
 }
 
+// snapProj has legacy snapshots whose target_schema is written over the target (a config() call's
+// target.schema ~ '_snapshots', and a dbt_project.yml template) and a seed in a custom schema, mapped by derivation
+// alone: before docs/SPEC.md §3.3 evaluated target_schema, a ref to such a snapshot failed with "relation
+// dbt_dev_snapshots.orders_snapshot does not exist" through the proxy while native defer read production.
+var snapProj = &project{
+	name:      "snapproj",
+	testdata:  "snapproj",
+	profile:   "snapproj",
+	prodBuild: [][]string{{"build"}},
+	prodChange: []string{
+		`update {prod}_snapshots.orders_snapshot set amount = amount * 10`,
+		`update {prod}_history.payments_snapshot set amount = amount * 10`,
+		`update {prod}_raw.raw_payments set amount = amount + 100`,
+	},
+	stale: []string{
+		`create schema {dev}_snapshots`,
+		`create table {dev}_snapshots.orders_snapshot as select * from {prod}_snapshots.orders_snapshot where order_id <= 2`,
+	},
+	cases: []fidelityCase{
+		// The dev snapshot exists (stale): defer reads it; favor_state reads production's (the snapshot is not selected).
+		{name: "snapshot with target_schema over the target", args: []string{"run", "-s", "order_history"},
+			reads: map[string][]string{
+				modeDefer:      {"dbt_dev_snapshots.orders_snapshot"},
+				modeFavorState: {"analytics_snapshots.orders_snapshot"},
+			}},
+		// No dev copies: the YAML-configured snapshot and the custom-schema seed come from production in both modes.
+		{name: "snapshot target_schema from dbt_project.yml and a custom-schema seed", args: []string{"run", "-s", "order_payments"},
+			reads: map[string][]string{
+				modeDefer:      {"analytics_raw.raw_payments", "analytics_history.payments_snapshot"},
+				modeFavorState: {"analytics_raw.raw_payments", "analytics_history.payments_snapshot"},
+			}},
+	},
+}
+
 // fidelityProjects are all projects, in the order the suite runs them.
-var fidelityProjects = []*project{jaffleShop, alteredJaffleShop, dbtUtilsIntegration, deferProj, devMapProj}
+var fidelityProjects = []*project{jaffleShop, alteredJaffleShop, dbtUtilsIntegration, deferProj, devMapProj, snapProj}
