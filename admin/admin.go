@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -65,6 +66,9 @@ type Config struct {
 	SetDefaultMode func(mode string) error
 	// ExecReport returns what the sessions of a `deferproxy exec` tag did (GET /exec/{tag}); nil disables the route.
 	ExecReport func(tag string) (any, bool)
+	// ExecDevManifest takes the dev manifest `deferproxy exec` uploads for its tag's sessions (PUT
+	// /exec/{tag}/manifest) and says what it loaded; nil disables the route.
+	ExecDevManifest func(tag string, body io.Reader) (string, error)
 	// ReadyTimeout bounds one /readyz check (default 2s).
 	ReadyTimeout time.Duration
 	// Logger receives listener errors; nil discards them.
@@ -128,6 +132,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
 	mux.HandleFunc("POST /mode", s.setMode)
 	mux.HandleFunc("GET /exec/{tag}", s.execReport)
+	mux.HandleFunc("PUT /exec/{tag}/manifest", s.execDevManifest)
 	mux.HandleFunc("GET /{$}", s.page)
 	return mux
 }

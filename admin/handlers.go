@@ -53,6 +53,27 @@ func (s *Server) execReport(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// maxDevManifest bounds an uploaded dev manifest.
+const maxDevManifest = 1 << 30
+
+// execDevManifest takes the project's target/manifest.json from `deferproxy exec` for its tag's sessions: a body,
+// never a path for the proxy to open.
+func (s *Server) execDevManifest(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if s.cfg.ExecDevManifest == nil {
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte("no defer engine: start deferproxy with --manifest\n"))
+		return
+	}
+	msg, err := s.cfg.ExecDevManifest(r.PathValue("tag"), http.MaxBytesReader(w, r.Body, maxDevManifest))
+	if err != nil {
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		w.Write([]byte(err.Error() + "\n"))
+		return
+	}
+	w.Write([]byte(msg + "\n"))
+}
+
 // setMode changes the default mode of new sessions: POST /mode with mode=defer|favor_state|off (form or query).
 // Open sessions keep theirs; a session changes its own with SET deferproxy.mode.
 func (s *Server) setMode(w http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,8 @@
 package admin
 
 import (
+	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -54,5 +56,40 @@ func TestPageShowsRunSourcesSessions(t *testing.T) {
 	}
 	if _, page, _ := get(t, ts.URL+"/"); !strings.Contains(page, `<option value="favor_state" selected>`) {
 		t.Error("the page does not show the new mode")
+	}
+}
+
+func TestExecRoutes(t *testing.T) {
+	var got string
+	ts := newTestServer(t, Config{Version: "v1",
+		ExecReport: func(tag string) (any, bool) { return map[string]string{"tag": tag}, tag == "ab" },
+		ExecDevManifest: func(tag string, body io.Reader) (string, error) {
+			b, _ := io.ReadAll(body)
+			if string(b) == "bad" {
+				return "", errors.New("dev manifest: not JSON")
+			}
+			got = tag + ":" + string(b)
+			return "dev manifest loaded", nil
+		}})
+	if code, body, _ := get(t, ts.URL+"/exec/ab"); code != 200 || !strings.Contains(body, `"tag":"ab"`) {
+		t.Fatalf("GET /exec/ab: %d %s", code, body)
+	}
+	if code, _, _ := get(t, ts.URL+"/exec/zz"); code != 404 {
+		t.Fatalf("GET /exec/zz: %d", code)
+	}
+	put := func(body string) int {
+		req, _ := http.NewRequest(http.MethodPut, ts.URL+"/exec/ab/manifest", strings.NewReader(body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := put("{}"); code != 200 || got != "ab:{}" {
+		t.Fatalf("PUT manifest: %d, got %q", code, got)
+	}
+	if code := put("bad"); code != http.StatusUnprocessableEntity {
+		t.Fatalf("PUT a bad manifest: %d", code)
 	}
 }

@@ -140,7 +140,7 @@ func startupSettings(params map[string]string) map[string]string {
 	out := map[string]string{}
 	for k, v := range params {
 		switch strings.ToLower(k) {
-		case modeGUC, "search_path":
+		case modeGUC, "search_path", tagGUC:
 			out[strings.ToLower(k)] = v
 		}
 	}
@@ -164,7 +164,7 @@ func startupSettings(params map[string]string) map[string]string {
 			continue
 		}
 		name = strings.ToLower(strings.ReplaceAll(name, "-", "_"))
-		if name == modeGUC || name == "search_path" {
+		if name == modeGUC || name == "search_path" || name == tagGUC {
 			out[name] = val
 		}
 	}

@@ -77,6 +77,7 @@ type Engine struct {
 	defaultMode atomic.Int32 // catalog.Mode for new sessions
 
 	maps      sync.Map // targetKey → *targetState (DevMap + prefilter per dev target, rebuilt when manifests change)
+	tagDevs   tagDevs  // dev manifests uploaded by deferproxy exec, by tag
 	targetSeq atomic.Uint64
 
 	sessMu   sync.Mutex
@@ -237,6 +238,8 @@ func (e *Engine) dropSession(id uint64) {
 // targetKey identifies a dev target: the DevMap and prefilter depend only on it and on the manifests.
 type targetKey struct {
 	database, schema string
+	// tag is deferproxy exec's tag when its sessions have an uploaded dev manifest ("" otherwise).
+	tag string
 }
 
 // targetState is the per-target view of one pair of manifest snapshots.
@@ -259,6 +262,13 @@ func (e *Engine) target(prod *catalog.Manifest, key targetKey) *targetState {
 	var dev *catalog.Manifest
 	if e.dev != nil {
 		dev = e.dev.Current()
+	}
+	if key.tag != "" {
+		if m := e.tagDevManifest(key.tag); m != nil {
+			dev = m
+		} else {
+			key.tag = "" // no upload (yet): the shared state of the dev target
+		}
 	}
 	if v, ok := e.maps.Load(key); ok {
 		ts := v.(*targetState)

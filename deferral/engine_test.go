@@ -739,3 +739,34 @@ func TestConcurrentSessions(t *testing.T) {
 		t.Errorf("deferrals %d < %d", st.Deferrals, 4*40)
 	}
 }
+
+// TestUploadedDevManifest: deferproxy exec uploads the project's dev manifest for its tag; its sessions map dev
+// relations with it (here a dev schema that derivation from dev_schema would never give), others do not.
+func TestUploadedDevManifest(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	prod, err := os.ReadFile(e.eng.Status().Production.Source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := strings.ReplaceAll(strings.ReplaceAll(string(prod), `"analytics"`, `"dev_alt"`), `\"analytics\"`, `\"dev_alt\"`)
+	if _, err := e.eng.SetDevManifest("t1", strings.NewReader(dev)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.eng.SetDevManifest("t2", strings.NewReader(strings.Replace(dev, `"project_name": "shop"`, `"project_name": "other"`, 1))); err == nil ||
+		!strings.Contains(err.Error(), `project "other"`) {
+		t.Fatalf("a dev manifest of another project: %v", err)
+	}
+	tagged := e.connect(t, map[string]string{"options": "-c deferproxy.tag=t1"})
+	if got := queryString(t, tagged, "select src from dev_alt.stg_orders"); got != "prod" {
+		t.Fatalf("tagged session: dev_alt.stg_orders read %q, want production's", got)
+	}
+	other := e.connect(t, map[string]string{"options": "-c deferproxy.tag=t9"})
+	if _, err := other.Exec(context.Background(), "select src from dev_alt.stg_orders"); err == nil {
+		t.Fatal("a session of another tag used t1's dev manifest")
+	}
+	// The proxy consumed the tag: the server never saw it.
+	var opt string
+	if err := tagged.QueryRow(context.Background(), "select current_setting('deferproxy.tag', true)").Scan(&opt); err == nil && opt != "" {
+		t.Fatalf("the server saw deferproxy.tag = %q", opt)
+	}
+}

@@ -78,6 +78,7 @@ func newSession(e *Engine, info engine.SessionInfo) *session {
 	s.target = targetKey{database: db, schema: catalog.ExpandSchemaTemplate(e.cfg.DevSchema, strings.ToLower(info.User))}
 	s.startPath = defaultSearchPath
 	set := startupSettings(info.Params)
+	s.target.tag = set[tagGUC]
 	if v, ok := set["search_path"]; ok {
 		s.startPath = parseSearchPathList(v)
 	}

@@ -34,7 +34,9 @@ consumes and never forwards), passes stdin, stdout, stderr and signals through, 
 proxy did for it: the relations deferred (dbt_fabio.orders → analytics.orders), the statements refused, and the
 production run used — its id, job or schedule, finished time and age, and its URL (a link, where the terminal
 supports it). dbt prints no server notices, so this is how a dbt user sees the deferral. The exit status is the
-command's. COMMAND's profile must point at the proxy; the proxy is found by its admin listener (--admin, default
+command's. While the command runs, each manifest.json dbt writes in the project (--project-dir, default
+$DBT_PROJECT_DIR or the current directory; target path as dbt resolves it) is sent to the proxy for the command's
+sessions only, so their dev mapping is exact even on a shared proxy. COMMAND's profile must point at the proxy; the proxy is found by its admin listener (--admin, default
 the configured admin).`,
 		Example: `  deferproxy exec -- dbt run -s my_model
   deferproxy exec --favor-state -- dbt build -s state:modified+`,
@@ -55,7 +57,14 @@ the configured admin).`,
 			default:
 				return usageError{fmt.Errorf("--mode %q: use defer, favor_state or off", mode)}
 			}
-			return runTagged(cmd.Context(), cmd, addr, mode, timeout, args)
+			projectDir, _ := cmd.Flags().GetString("project-dir")
+			if projectDir == "" {
+				projectDir = os.Getenv("DBT_PROJECT_DIR")
+			}
+			if projectDir == "" {
+				projectDir = "."
+			}
+			return runTagged(cmd.Context(), cmd, addr, mode, timeout, projectDir, args)
 		},
 	}
 	// Everything after the command's name is the command's, flags included.
@@ -65,12 +74,13 @@ the configured admin).`,
 	cmd.Flags().String("admin", "127.0.0.1:6480", "admin listener of the running proxy (env DEFERPROXY_ADMIN)")
 	cmd.Flags().String("config", "", "read the admin address from this YAML configuration file (env DEFERPROXY_CONFIG)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Second, "how long to wait for the proxy's summary")
+	cmd.Flags().String("project-dir", "", "the dbt project whose target/manifest.json is sent to the proxy (default $DBT_PROJECT_DIR or .)")
 	return cmd
 }
 
 // runTagged runs args with a fresh tag, then prints the proxy's summary for it. The error is an exitStatus with the
 // command's status when it ran.
-func runTagged(ctx context.Context, cmd *cobra.Command, addr, mode string, timeout time.Duration, args []string) error {
+func runTagged(ctx context.Context, cmd *cobra.Command, addr, mode string, timeout time.Duration, projectDir string, args []string) error {
 	var b [8]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return err
@@ -105,12 +115,22 @@ func runTagged(ctx context.Context, cmd *cobra.Command, addr, mode string, timeo
 			}
 		}
 	}()
+	var sent devManifestSender
+	if path, _, err := dbtManifestPath(projectDir, os.LookupEnv); err == nil {
+		sent = devManifestSender{addr: addr, tag: tag, path: path, w: cmd.ErrOrStderr(), finished: make(chan struct{})}
+		go sent.watch(done)
+	}
 	runErr := c.Wait()
 	close(done)
+	sent.wait()
 
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
 	printExecSummary(sctx, cmd.ErrOrStderr(), addr, tag)
+	if sent.sent > 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "deferproxy: the dev manifest %s went to the proxy for these sessions (%d version%s)\n",
+			sent.path, sent.sent, map[bool]string{true: "", false: "s"}[sent.sent == 1])
+	}
 
 	if runErr != nil {
 		var ee *exec.ExitError
@@ -204,4 +224,75 @@ func link(w io.Writer, url, text string) string {
 		return text
 	}
 	return "\x1b]8;;" + url + "\x1b\\" + text + "\x1b]8;;\x1b\\"
+}
+
+// devManifestSender sends the proxy each manifest.json dbt writes while the command runs (dbt writes it after
+// parsing, before it runs models), scoped to the command's tag: a body, never a path for the proxy to open.
+type devManifestSender struct {
+	addr, tag, path string
+	w               io.Writer
+	finished        chan struct{}
+	sent            int
+}
+
+// watch checks the file every 200 ms until done, sending a version once it is stable (same size and time over one
+// check); the version there before the command started is not sent.
+func (d *devManifestSender) watch(done <-chan struct{}) {
+	defer close(d.finished)
+	last, _ := os.Stat(d.path)
+	var pending os.FileInfo
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-tick.C:
+		}
+		fi, err := os.Stat(d.path)
+		if err != nil || (last != nil && fi.ModTime().Equal(last.ModTime()) && fi.Size() == last.Size()) {
+			pending = nil
+			continue
+		}
+		if pending == nil || !fi.ModTime().Equal(pending.ModTime()) || fi.Size() != pending.Size() {
+			pending = fi // changed: wait one check for dbt to finish writing
+			continue
+		}
+		last, pending = fi, nil
+		if err := d.send(); err != nil {
+			fmt.Fprintf(d.w, "deferproxy: could not send %s to the proxy: %v\n", d.path, err)
+		}
+	}
+}
+
+func (d *devManifestSender) send() error {
+	f, err := os.Open(d.path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, "http://"+d.addr+"/exec/"+d.tag+"/manifest", f)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(msg)))
+	}
+	d.sent++
+	return nil
+}
+
+// wait returns once watch has stopped (at once when it never ran).
+func (d *devManifestSender) wait() {
+	if d.finished != nil {
+		<-d.finished
+	}
 }

@@ -39,7 +39,7 @@ func TestExecWithDbt(t *testing.T) {
 	var out, errb bytes.Buffer
 	root.SetOut(&out)
 	root.SetErr(&errb)
-	err := execute(ctx, root, []string{"exec", "--admin", inst.adminAddr(), "--", dbt, "run", "-s", "customers",
+	err := execute(ctx, root, []string{"exec", "--admin", inst.adminAddr(), "--project-dir", proj, "--", dbt, "run", "-s", "customers",
 		"--project-dir", proj, "--profiles-dir", proj})
 	if err != nil {
 		t.Fatalf("deferproxy exec -- dbt run: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errb.String())
@@ -48,7 +48,8 @@ func TestExecWithDbt(t *testing.T) {
 	t.Logf("summary:\n%s", summary)
 	for _, w := range []string{"relations deferred to production", "dbt_demo.stg_orders → analytics.stg_orders",
 		"dbt_demo.stg_payments → analytics.stg_payments", "production run jaffle_shop cf60827c-453f-4929-9179-15db56c9c697",
-		"https://ci.example/runs/cf60827c-453f-4929-9179-15db56c9c697"} {
+		"https://ci.example/runs/cf60827c-453f-4929-9179-15db56c9c697",
+		"the dev manifest " + filepath.Join(proj, "target", "manifest.json") + " went to the proxy for these sessions"} {
 		if !strings.Contains(summary, w) {
 			t.Errorf("summary lacks %q:\n%s", w, summary)
 		}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -25,29 +24,9 @@ func (c *Config) findDevManifest(getenv func(string) (string, bool), cwd string)
 		}
 		dir, from = cwd, "the current directory, which holds dbt_project.yml"
 	}
-	project, err := os.ReadFile(filepath.Join(dir, "dbt_project.yml"))
+	abs, targetFrom, err := dbtManifestPath(dir, getenv)
 	if err != nil {
-		return fmt.Errorf("project_dir %s%s: %w (point it at the directory holding dbt_project.yml)", dir, c.origin("project_dir"), err)
-	}
-	target, targetFrom := "target", "dbt's default target path"
-	var cfg struct {
-		TargetPath string `yaml:"target-path"`
-	}
-	if err := yaml.Unmarshal(project, &cfg); err != nil {
-		return fmt.Errorf("project_dir %s: read dbt_project.yml: %w", dir, err)
-	}
-	if cfg.TargetPath != "" {
-		target, targetFrom = cfg.TargetPath, "target-path in dbt_project.yml"
-	}
-	if v, ok := getenv("DBT_TARGET_PATH"); ok && v != "" {
-		target, targetFrom = v, "DBT_TARGET_PATH"
-	}
-	if !filepath.IsAbs(target) {
-		target = filepath.Join(dir, target)
-	}
-	abs, err := filepath.Abs(filepath.Join(target, "manifest.json"))
-	if err != nil {
-		return errors.Join(fmt.Errorf("project_dir %s", dir), err)
+		return fmt.Errorf("project_dir %s%s: %w", dir, c.origin("project_dir"), err)
 	}
 	c.DevManifest = abs
 	if c.Sources == nil {
@@ -55,4 +34,32 @@ func (c *Config) findDevManifest(getenv func(string) (string, bool), cwd string)
 	}
 	c.Sources["dev_manifest"] = fmt.Sprintf("the dbt project in %s (%s; target path from %s)", dir, from, targetFrom)
 	return nil
+}
+
+// dbtManifestPath is where dbt writes the manifest of the project in dir: <target path>/manifest.json, the target
+// path being $DBT_TARGET_PATH, else dbt_project.yml's target-path, else "target", relative to the project. from says
+// which.
+func dbtManifestPath(dir string, getenv func(string) (string, bool)) (path, from string, err error) {
+	project, err := os.ReadFile(filepath.Join(dir, "dbt_project.yml"))
+	if err != nil {
+		return "", "", fmt.Errorf("%w (point it at the directory holding dbt_project.yml)", err)
+	}
+	target, from := "target", "dbt's default target path"
+	var cfg struct {
+		TargetPath string `yaml:"target-path"`
+	}
+	if err := yaml.Unmarshal(project, &cfg); err != nil {
+		return "", "", fmt.Errorf("read dbt_project.yml: %w", err)
+	}
+	if cfg.TargetPath != "" {
+		target, from = cfg.TargetPath, "target-path in dbt_project.yml"
+	}
+	if v, ok := getenv("DBT_TARGET_PATH"); ok && v != "" {
+		target, from = v, "DBT_TARGET_PATH"
+	}
+	if !filepath.IsAbs(target) {
+		target = filepath.Join(dir, target)
+	}
+	path, err = filepath.Abs(filepath.Join(target, "manifest.json"))
+	return path, from, err
 }

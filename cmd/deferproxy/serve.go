@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/url"
@@ -193,17 +194,18 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (*instance, error)
 			setMode = inst.engine.SetDefaultMode
 		}
 		a, err := admin.New(admin.Config{
-			Addr:           cfg.Admin,
-			Version:        version,
-			Listen:         inst.ln.Addr().String(),
-			Upstream:       redactURL(cfg.Upstream),
-			Sessions:       func() admin.SessionStats { return sessionStats(srv) },
-			Ready:          readiness(cfg.Upstream, inst.engine),
-			Engine:         engineSource(inst.engine),
-			EngineNote:     engineNote,
-			Logger:         log.With("part", "admin"),
-			SetDefaultMode: setMode,
-			ExecReport:     execReport(inst.tally),
+			Addr:            cfg.Admin,
+			Version:         version,
+			Listen:          inst.ln.Addr().String(),
+			Upstream:        redactURL(cfg.Upstream),
+			Sessions:        func() admin.SessionStats { return sessionStats(srv) },
+			Ready:           readiness(cfg.Upstream, inst.engine),
+			Engine:          engineSource(inst.engine),
+			EngineNote:      engineNote,
+			Logger:          log.With("part", "admin"),
+			SetDefaultMode:  setMode,
+			ExecReport:      execReport(inst.tally),
+			ExecDevManifest: execDevManifest(inst.engine),
 		})
 		if err != nil {
 			return nil, err
@@ -362,4 +364,18 @@ func execReport(t *tally.Tally) func(string) (any, bool) {
 		return nil
 	}
 	return func(tag string) (any, bool) { return t.Report(tag) }
+}
+
+// execDevManifest loads deferproxy exec's uploaded dev manifests into the engine (nil without one).
+func execDevManifest(e *deferral.Engine) func(string, io.Reader) (string, error) {
+	if e == nil {
+		return nil
+	}
+	return func(tag string, r io.Reader) (string, error) {
+		m, err := e.SetDevManifest(tag, r)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("dev manifest of %s for tag %s: %d nodes", m.Metadata().ProjectName, tag, m.Len()), nil
+	}
 }
