@@ -3,6 +3,7 @@ package proxy
 import (
 	"encoding/binary"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -54,4 +55,37 @@ func TestWithoutTag(t *testing.T) {
 	if got := withoutTag(pkt, params); &got[0] != &pkt[0] {
 		t.Error("a packet without the tag must be forwarded as it is")
 	}
+}
+
+// FuzzWithoutTag: whatever options a client sends, the packet forwarded upstream is a valid startup packet without
+// the tag, with every other parameter unchanged, and the tag's removal keeps the other words as written.
+func FuzzWithoutTag(f *testing.F) {
+	for _, s := range []string{"-c deferproxy.tag=ab12", "-c deferproxy.mode=off -c deferproxy.tag=x", "--deferproxy.tag=a\\ b -c work_mem=1MB",
+		"-cdeferproxy.tag=", "-c", "\\", "-c deferproxy.tag", "  -c\tdeferproxy.tag=1  "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, options string) {
+		if strings.IndexByte(options, 0) >= 0 {
+			return // not representable in a startup packet
+		}
+		pkt := startupPacket("user", "u", "options", options, "database", "d")
+		params, err := startupParams(pkt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := startupParams(withoutTag(pkt, params))
+		if err != nil {
+			t.Fatalf("rebuilt packet invalid: %v", err)
+		}
+		if got["user"] != "u" || got["database"] != "d" {
+			t.Fatalf("other parameters changed: %v", got)
+		}
+		if SessionTag(got) != "" {
+			t.Fatalf("the tag was forwarded: %q", got["options"])
+		}
+		if SessionTag(params) == "" && got["options"] != options && strings.TrimSpace(options) != "" &&
+			!strings.Contains(strings.ToLower(options), TagSetting) {
+			t.Fatalf("options without the tag changed: %q → %q", options, got["options"])
+		}
+	})
 }
