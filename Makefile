@@ -12,7 +12,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # when a duration-based -fuzztime ends while a worker is mid-call (golang/go#75804, fixed in Go 1.27).
 FUZZTIME ?= 20000x
 
-.PHONY: all build test test-go pgx-suite fuzz fuzz-short deps postgres chromium venv demo run bench clean
+.PHONY: all build test test-go pgx-suite conformance fuzz fuzz-short deps postgres chromium venv demo run bench clean
 
 all: build
 
@@ -66,6 +66,21 @@ test-go:
 ## test (internal/clientsuite; part of test-go, about 6 minutes of it; this target runs it alone, verbosely).
 pgx-suite:
 	$(GO) test -count=1 -v -timeout 40m -run 'TestPgxSuite|TestProxyOnly' ./internal/clientsuite
+
+## conformance: psycopg 3's own test suite directly and through deferproxy with the defer engine on (outside `make
+## test`: minutes per run, and its tests come from its repository, which no package registry carries). PSYCOPG_REPO
+## is a clone (or bare mirror) of github.com/psycopg/psycopg; its tests/ and tools/ at tag PSYCOPG_VERSION are used.
+PSYCOPG_VERSION ?= 3.3.4
+CONFORMANCE_DIR ?= $(CURDIR)/.conformance
+conformance: postgres
+	@test -n "$(PSYCOPG_REPO)" || { echo "set PSYCOPG_REPO to a clone of github.com/psycopg/psycopg" >&2; exit 1; }
+	rm -rf $(CONFORMANCE_DIR)/psycopg && mkdir -p $(CONFORMANCE_DIR)/psycopg
+	git -C $(PSYCOPG_REPO) archive $(PSYCOPG_VERSION) tests tools | tar -x -C $(CONFORMANCE_DIR)/psycopg
+	test -x $(CONFORMANCE_DIR)/venv/bin/python || python3 -m venv $(CONFORMANCE_DIR)/venv
+	$(CONFORMANCE_DIR)/venv/bin/pip install -q --disable-pip-version-check "psycopg[binary]==$(PSYCOPG_VERSION)" \
+	  "psycopg-pool>=3.3,<3.4" "pytest>=6.2.5" "anyio>=4.0" "pproxy>=2.7"
+	PSYCOPG_TESTS=$(CONFORMANCE_DIR)/psycopg PSYCOPG_PYTHON=$(CONFORMANCE_DIR)/venv/bin/python \
+	  $(GO) test -tags conformance -count=1 -v -timeout 60m -run TestPsycopgSuite ./internal/clientsuite
 
 ## fuzz-short / fuzz: each fuzz target for FUZZTIME executions of new input (`make fuzz FUZZTIME=2000000x` for a
 ## long run). A failure writes the input to testdata/fuzz/<Target>/: fix the bug and commit the file as a seed.
