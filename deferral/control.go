@@ -5,8 +5,7 @@ import (
 	"strings"
 
 	"github.com/deferproxy/deferproxy/catalog"
-
-	pg_query "github.com/pganalyze/pg_query_go/v5"
+	"github.com/deferproxy/deferproxy/rewrite"
 )
 
 // modeGUC is the custom setting name clients use to read and change the mode (SPEC §8). PostgreSQL accepts two-part
@@ -44,94 +43,32 @@ type control struct {
 	start, end int    // byte span of the statement in the query string
 }
 
-// mentionsDeferproxy reports, without allocating, whether s contains "deferproxy." in any case. It is the cheap gate
-// in front of the control-statement parse, run on every statement.
-func mentionsDeferproxy(s string) bool {
-	const word = "deferproxy."
-	for i := 0; i+len(word) <= len(s); i++ {
-		c := s[i]
-		if c != 'd' && c != 'D' {
-			continue
-		}
-		if strings.EqualFold(s[i:i+len(word)], word) {
-			return true
-		}
-	}
-	return false
-}
-
-// findControls parses sql and returns its deferproxy.* SET/RESET/SHOW statements. A string that does not parse has
-// none (the statement then reaches the server, which answers with its own error).
-func findControls(sql string) []control {
-	tree, err := pg_query.Parse(sql)
-	if err != nil {
+// findControls returns the deferproxy.* SET/RESET/SHOW statements of an analysed string. A string that did not
+// parse has none (the statement then reaches the server, which answers with its own error).
+func findControls(an *rewrite.Analysis) []control {
+	if !an.Parsed {
 		return nil
 	}
 	var out []control
-	for _, raw := range tree.Stmts {
-		start := int(raw.StmtLocation)
-		end := start + int(raw.StmtLen)
-		if raw.StmtLen == 0 {
-			end = len(sql)
+	for _, st := range an.Statements {
+		switch st.Show {
+		case modeGUC:
+			out = append(out, control{kind: ctlShowMode, start: st.Start, end: st.End})
+		case statusGUC:
+			out = append(out, control{kind: ctlShowStatus, start: st.Start, end: st.End})
 		}
-		switch n := raw.Stmt.GetNode().(type) {
-		case *pg_query.Node_VariableSetStmt:
-			v := n.VariableSetStmt
-			if !strings.EqualFold(v.Name, modeGUC) {
+		for _, set := range st.Settings {
+			if set.Call || set.Name != modeGUC {
 				continue
 			}
-			c := control{start: start, end: end, local: v.IsLocal}
-			switch v.Kind {
-			case pg_query.VariableSetKind_VAR_SET_VALUE:
-				c.kind = ctlSet
-				c.value = constString(v.Args)
-			case pg_query.VariableSetKind_VAR_SET_DEFAULT, pg_query.VariableSetKind_VAR_RESET:
+			c := control{kind: ctlSet, value: set.Value, local: set.Local, start: set.Start, end: set.End}
+			if set.Reset {
 				c.kind = ctlReset
-			default:
-				continue
 			}
 			out = append(out, c)
-		case *pg_query.Node_VariableShowStmt:
-			switch strings.ToLower(n.VariableShowStmt.Name) {
-			case modeGUC:
-				out = append(out, control{kind: ctlShowMode, start: start, end: end})
-			case statusGUC:
-				out = append(out, control{kind: ctlShowStatus, start: start, end: end})
-			}
 		}
 	}
 	return out
-}
-
-// constString renders the argument list of a SET as PostgreSQL would store it for a single string/identifier value.
-func constString(args []*pg_query.Node) string {
-	if len(args) != 1 {
-		parts := make([]string, 0, len(args))
-		for _, a := range args {
-			parts = append(parts, constString([]*pg_query.Node{a}))
-		}
-		return strings.Join(parts, ", ")
-	}
-	c := args[0].GetAConst()
-	if c == nil {
-		return ""
-	}
-	switch {
-	case c.GetSval() != nil:
-		return c.GetSval().Sval
-	case c.GetIval() != nil:
-		return fmt.Sprint(c.GetIval().Ival)
-	case c.GetFval() != nil:
-		return c.GetFval().Fval
-	case c.GetBoolval() != nil:
-		return fmt.Sprint(c.GetBoolval().Boolval)
-	}
-	return ""
-}
-
-// quoteLiteral returns s as a standard-conforming SQL string literal.
-func quoteLiteral(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
 // startupSettings extracts the settings a client passed at connect time, either as startup parameters or inside the

@@ -175,7 +175,7 @@ func mainDatabase(m *catalog.Manifest) string {
 }
 
 // ParseSearchPath parses a search_path value the way PostgreSQL stores it ("$user", public, "My Schema").
-func ParseSearchPath(s string) []string { return parseSearchPathList(s) }
+func ParseSearchPath(s string) []string { return rewrite.SplitList(s) }
 
 // MainDatabase is the database most production relations of m live in.
 func MainDatabase(m *catalog.Manifest) string { return mainDatabase(m) }

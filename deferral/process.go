@@ -117,20 +117,28 @@ func decide(ctx context.Context, p plan) outcome {
 		return o
 	}
 	out := res.SQL
+	var litEdits []rewrite.Edit
 	for i := range p.an.Statements {
 		st := &p.an.Statements[i]
-		if !st.CatalogQuery {
+		if !st.CatalogQuery || len(st.Literals) == 0 {
 			continue
 		}
 		req := r.base
 		req.Executing, req.Selected = r.comment(i)
-		edited, lits, ierr := introspect(ctx, out, p.sql, i, st, res.Deferrals, req)
+		edits, lits, ierr := introspect(ctx, p.sql, i, st, req)
 		if ierr != nil {
 			o.err = ierr
 			return o
 		}
-		out = edited
+		litEdits = append(litEdits, edits...)
 		o.literals = append(o.literals, lits...)
+	}
+	if len(litEdits) > 0 {
+		// One pass over the original text: the relation names and the literals together.
+		if out, err = rewrite.Apply(p.sql, append(res.Edits(), litEdits...)); err != nil {
+			o.err = err
+			return o
+		}
 	}
 	o.sql = out
 	o.deferrals = res.Deferrals
@@ -139,8 +147,8 @@ func decide(ctx context.Context, p plan) outcome {
 }
 
 // process is the slow path: the statement names a schema that matters.
-func (s *session) process(ctx context.Context, sql string, prod *catalog.Manifest, ts *targetState, scope catalog.Scope,
-	notices []engine.Message) engine.Verdict {
+func (s *session) process(ctx context.Context, sql string, an *rewrite.Analysis, prod *catalog.Manifest, ts *targetState,
+	scope catalog.Scope, notices []engine.Message) engine.Verdict {
 	e := s.e
 	if qc, ok := catalog.ParseQueryComment(sql); ok {
 		e.sel.see(qc.InvocationID, qc.NodeID)
@@ -162,7 +170,9 @@ func (s *session) process(ctx context.Context, sql string, prod *catalog.Manifes
 			return v
 		}
 	}
-	an := e.sql.analyze(sql)
+	if an == nil {
+		an = e.sql.analyze(sql)
+	}
 
 	s.mu.Lock()
 	var exist catalog.Existence = noCatalog{}
@@ -215,7 +225,7 @@ func (s *session) process(ctx context.Context, sql string, prod *catalog.Manifes
 		e.refused.Add(1)
 		return engine.Verdict{SQL: sql, Messages: notices, Refusal: prodWriteError(o.refused), DependsOn: deps(true)}
 	}
-	s.trackDDL(an, sql, ts, scope)
+	s.trackDDL(an, ts, scope)
 	if !an.Parsed {
 		// Reads fail open: forwarded unchanged, the session told once.
 		e.failedOpen.Add(1)
@@ -337,7 +347,7 @@ func guard(an *rewrite.Analysis, sql string, prod *catalog.Manifest, ts *targetS
 					continue
 				}
 				if strings.HasPrefix(strings.ToUpper(st.Kind), "CREATE") {
-					if declaresTemp(sql[st.Start:ref.Start]) {
+					if ref.Temp {
 						continue
 					}
 					// PostgreSQL creates an unqualified relation in the first schema of the search_path that exists
@@ -363,58 +373,20 @@ func guard(an *rewrite.Analysis, sql string, prod *catalog.Manifest, ts *targetS
 		kind := strings.ToUpper(st.Kind)
 		if an.Parsed && writes == 0 && st.DDL && (strings.HasPrefix(kind, "DROP") || strings.HasPrefix(kind, "ALTER")) {
 			for _, ps := range ts.prodSchemas {
-				if containsWordFold(sql[st.Start:st.End], ps) {
+				if rewrite.ContainsWord(sql[st.Start:st.End], ps) {
 					return ps + " (a production schema)"
 				}
 			}
 		}
-		if !an.Parsed && writes == 0 && isWriteVerb(firstWord(sql[st.Start:st.End])) {
+		if !an.Parsed && writes == 0 && rewrite.WriteVerb(rewrite.FirstWord(sql[st.Start:st.End])) {
 			for _, ps := range ts.prodSchemas {
-				if containsWordFold(sql[st.Start:st.End], ps) {
+				if rewrite.ContainsWord(sql[st.Start:st.End], ps) {
 					return ps + " (a production schema, in a statement deferproxy could not parse)"
 				}
 			}
 		}
 	}
 	return ""
-}
-
-// declaresTemp reports whether the head of a CREATE statement (the text before the created name) says TEMP or
-// TEMPORARY.
-func declaresTemp(head string) bool {
-	return containsWordFold(head, "temp") || containsWordFold(head, "temporary")
-}
-
-func isWriteVerb(w string) bool {
-	switch strings.ToLower(w) {
-	case "insert", "update", "delete", "merge", "create", "drop", "alter", "truncate", "copy", "grant", "revoke",
-		"comment", "refresh", "lock", "reindex", "cluster", "vacuum", "upsert", "replace", "rename", "with", "select":
-		// WITH and SELECT: data-modifying CTEs and SELECT … INTO write too.
-		return true
-	}
-	return false
-}
-
-// containsWordFold reports whether word occurs in s, case-insensitively, not as part of a longer identifier.
-func containsWordFold(s, word string) bool {
-	if word == "" {
-		return false
-	}
-	for i := 0; i+len(word) <= len(s); i++ {
-		if !strings.EqualFold(s[i:i+len(word)], word) {
-			continue
-		}
-		before := i == 0 || !isIdentByte(s[i-1])
-		after := i+len(word) == len(s) || !isIdentByte(s[i+len(word)])
-		if before && after {
-			return true
-		}
-	}
-	return false
-}
-
-func isIdentByte(c byte) bool {
-	return c == '_' || c == '$' || (c >= '0' && c <= '9') || ((c|0x20) >= 'a' && (c|0x20) <= 'z') || c >= 0x80
 }
 
 func prodWriteError(rel string) *engine.Refusal {
@@ -428,7 +400,7 @@ func prodWriteError(rel string) *engine.Refusal {
 
 // trackDDL remembers the relations this statement creates, replaces, renames or drops in the open transaction
 // (overlay over the shared dev catalog) and the schemas to invalidate when the transaction ends.
-func (s *session) trackDDL(an *rewrite.Analysis, sql string, ts *targetState, scope catalog.Scope) {
+func (s *session) trackDDL(an *rewrite.Analysis, ts *targetState, scope catalog.Scope) {
 	devTarget := s.target.database + "." + s.target.schema
 	for _, st := range an.Statements {
 		if !st.DDL {
@@ -471,7 +443,7 @@ func (s *session) trackDDL(an *rewrite.Analysis, sql string, ts *targetState, sc
 					s.temps = map[string]struct{}{}
 				}
 				s.temps[strings.Clone(ref.Normalized[0])] = struct{}{}
-				if declaresTemp(sql[st.Start:ref.Start]) {
+				if ref.Temp {
 					continue // pg_temp: not in any schema the dev catalog knows
 				}
 			}
@@ -510,33 +482,29 @@ func (s *session) trackDDL(an *rewrite.Analysis, sql string, ts *targetState, sc
 	}
 }
 
-// introspect rewrites the literals of one catalog query (SPEC §5.5) in out (the SQL after relation rewriting; st's
-// offsets are in the original text orig and are shifted by the deferrals before them). req carries the statement's
-// scope, snapshot, mode, executing node and selection.
-func introspect(ctx context.Context, out, orig string, stmt int, st *rewrite.Statement, defs []rewrite.Deferral,
-	req catalog.Request) (string, []literalEdit, error) {
-	lits := introspectionLiterals(orig[st.Start:st.End])
-	if len(lits) == 0 {
-		return out, nil, nil
-	}
+// introspect decides the relation one catalog query's literals name (SPEC §5.5) and returns the edits that point
+// them at its production relation, on the offsets of orig. req carries the statement's scope, snapshot, mode,
+// executing node and selection.
+func introspect(ctx context.Context, orig string, stmt int, st *rewrite.Statement, req catalog.Request) ([]rewrite.Edit, []literalEdit, error) {
+	lits := st.Literals
 	var schema, name, db string
 	for _, l := range lits {
 		var p *string
-		switch l.role {
-		case litSchema:
+		switch l.Part {
+		case rewrite.PartSchema:
 			p = &schema
-		case litName:
+		case rewrite.PartName:
 			p = &name
-		case litCatalog:
+		case rewrite.PartDatabase:
 			p = &db
 		}
-		if *p != "" && *p != l.value {
-			return out, nil, nil // two different relations: not the shape of one relation's introspection
+		if *p != "" && *p != l.Value {
+			return nil, nil, nil // two different relations: not the shape of one relation's introspection
 		}
-		*p = l.value
+		*p = l.Value
 	}
 	if schema == "" || name == "" {
-		return out, nil, nil
+		return nil, nil, nil
 	}
 	if db == "" {
 		db = req.Scope.Database
@@ -547,41 +515,29 @@ func introspect(ctx context.Context, out, orig string, stmt int, st *rewrite.Sta
 	}
 	d, err := catalog.Decide(ctx, req)
 	if err != nil {
-		return out, nil, err
+		return nil, nil, err
 	}
 	if d.Action != catalog.Defer || d.CrossDatabase || d.Prod.Schema == "" {
-		return out, nil, nil
+		return nil, nil, nil
 	}
-	var edits []literalEdit
-	// Apply right to left so earlier offsets stay valid.
-	for i := len(lits) - 1; i >= 0; i-- {
+	edits := make([]rewrite.Edit, 0, len(lits))
+	var reported []literalEdit
+	for i := len(lits) - 1; i >= 0; i-- { // reported right to left, as they always were
 		l := lits[i]
 		var v string
-		switch l.role {
-		case litSchema:
+		switch l.Part {
+		case rewrite.PartSchema:
 			v = d.Prod.Schema
-		case litName:
+		case rewrite.PartName:
 			v = d.Prod.Identifier
-		case litCatalog:
+		case rewrite.PartDatabase:
 			v = d.Prod.Database
 		}
-		start := shift(st.Start+l.start, defs)
-		end := shift(st.Start+l.end, defs)
-		edits = append(edits, literalEdit{Statement: stmt, From: out[start:end], To: quoteLiteral(v)})
-		out = out[:start] + quoteLiteral(v) + out[end:]
+		to := rewrite.QuoteLiteral(v, rewrite.Postgres)
+		edits = append(edits, rewrite.Edit{Start: l.Start, End: l.End, Text: to})
+		reported = append(reported, literalEdit{Statement: stmt, From: orig[l.Start:l.End], To: to})
 	}
-	return out, edits, nil
-}
-
-// shift maps an offset of the original text to the rewritten text, given the deferrals applied (in text order).
-func shift(pos int, defs []rewrite.Deferral) int {
-	delta := 0
-	for _, d := range defs {
-		if d.Ref.End <= pos {
-			delta += len(d.To) - (d.Ref.End - d.Ref.Start)
-		}
-	}
-	return pos + delta
+	return edits, reported, nil
 }
 
 // report is what one decided statement string tells the client (SPEC §7) and counts, before the once-per-session

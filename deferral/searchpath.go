@@ -3,7 +3,7 @@ package deferral
 import (
 	"strings"
 
-	pg_query "github.com/pganalyze/pg_query_go/v5"
+	"github.com/deferproxy/deferproxy/rewrite"
 )
 
 // defaultSearchPath is PostgreSQL's default search_path.
@@ -21,68 +21,17 @@ type searchPathChange struct {
 	path  []string // schema names as stored (identifiers already folded by the parser)
 }
 
-// findSearchPathChanges returns the SET/RESET search_path statements of sql, in order.
-func findSearchPathChanges(sql string) []searchPathChange {
-	tree, err := pg_query.Parse(sql)
-	if err != nil {
-		return nil
-	}
+// findSearchPathChanges returns the SET/RESET search_path statements of an analysed string, in order
+// (set_config calls are not tracked).
+func findSearchPathChanges(an *rewrite.Analysis) []searchPathChange {
 	var out []searchPathChange
-	for _, raw := range tree.Stmts {
-		v := raw.Stmt.GetVariableSetStmt()
-		if v == nil || !strings.EqualFold(v.Name, "search_path") {
-			continue
-		}
-		switch v.Kind {
-		case pg_query.VariableSetKind_VAR_SET_VALUE:
-			var path []string
-			for _, a := range v.Args {
-				path = append(path, constString([]*pg_query.Node{a}))
+	for _, st := range an.Statements {
+		for _, set := range st.Settings {
+			if set.Call || set.Name != "search_path" {
+				continue
 			}
-			out = append(out, searchPathChange{path: path})
-		case pg_query.VariableSetKind_VAR_SET_DEFAULT, pg_query.VariableSetKind_VAR_RESET:
-			out = append(out, searchPathChange{reset: true})
+			out = append(out, searchPathChange{reset: set.Reset, path: set.List})
 		}
-	}
-	return out
-}
-
-// parseSearchPathList parses a search_path value as PostgreSQL stores it ("$user", public, "My Schema"): elements
-// separated by commas, double-quoted elements exact, unquoted ones folded to lower case.
-func parseSearchPathList(s string) []string {
-	var out []string
-	for i := 0; i < len(s); {
-		for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == ',') {
-			i++
-		}
-		if i >= len(s) {
-			break
-		}
-		if s[i] == '"' {
-			var b strings.Builder
-			i++
-			for i < len(s) {
-				if s[i] == '"' {
-					if i+1 < len(s) && s[i+1] == '"' {
-						b.WriteByte('"')
-						i += 2
-						continue
-					}
-					i++
-					break
-				}
-				b.WriteByte(s[i])
-				i++
-			}
-			out = append(out, b.String())
-			continue
-		}
-		j := i
-		for j < len(s) && s[j] != ',' {
-			j++
-		}
-		out = append(out, strings.ToLower(strings.TrimSpace(s[i:j])))
-		i = j
 	}
 	return out
 }

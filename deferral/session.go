@@ -80,7 +80,7 @@ func newSession(e *Engine, info engine.SessionInfo) *session {
 	set := startupSettings(info.Params)
 	s.target.tag = set[tagGUC]
 	if v, ok := set["search_path"]; ok {
-		s.startPath = parseSearchPathList(v)
+		s.startPath = rewrite.SplitList(v)
 	}
 	s.setSearchPathLocked(s.startPath)
 	if v, ok := set[modeGUC]; ok {
@@ -176,20 +176,29 @@ func (s *session) Statement(ctx context.Context, sql string) engine.Verdict {
 
 	// Session control and search_path are SET/RESET/SHOW statements: look for them only when the text starts with
 	// one of those words or holds several statements.
-	w := firstWord(sql)
+	w := rewrite.FirstWord(sql)
 	multi := strings.IndexByte(sql, ';') >= 0
-	s.trackTransaction(w, sql)
+	s.trackTransaction(rewrite.TxControl(w, sql))
+	var an *rewrite.Analysis // the analysis of sql, when the session-control gate already needed it
 	if multi || isSettingVerb(w) {
-		if mentionsDeferproxy(sql) {
-			out, res, done := s.control(sql)
+		control, path := rewrite.ContainsFold(sql, "deferproxy."), mentionsSearchPath(sql)
+		if control || path {
+			an = e.sql.analyze(sql)
+		}
+		if control {
+			out, res, done := s.control(sql, an)
 			if done {
 				return res
 			}
-			sql = out
+			if out != sql {
+				sql, an = out, nil
+			}
 			notices = append(notices, res.Messages...)
 		}
-		if mentionsSearchPath(sql) {
-			s.trackSearchPath(sql)
+		if path && an != nil {
+			s.trackSearchPath(an)
+		} else if path {
+			s.trackSearchPath(e.sql.analyze(sql))
 		}
 	}
 
@@ -214,26 +223,22 @@ func (s *session) Statement(ctx context.Context, sql string) engine.Verdict {
 	if !ts.filter.match(sql) && (pathFilter == nil || !pathFilter.Match(sql)) {
 		return engine.Verdict{SQL: sql, Messages: notices, DependsOn: engine.Dependencies{Manifests: ts.id, SearchPath: scope.SearchPath}}
 	}
-	return s.process(ctx, sql, prod, ts, scope, notices)
+	return s.process(ctx, sql, an, prod, ts, scope, notices)
 }
 
 func isSettingVerb(w string) bool {
 	return strings.EqualFold(w, "set") || strings.EqualFold(w, "reset") || strings.EqualFold(w, "show")
 }
 
-// trackTransaction notes BEGIN and ROLLBACK sent ahead of the next ReadyForQuery (pipelines, multi-statement
+// trackTransaction notes BEGIN and ROLLBACK sent ahead of the next transaction state (pipelines, multi-statement
 // strings), so SET deferproxy.mode knows whether it runs in a transaction and whether that transaction was undone.
-func (s *session) trackTransaction(w, sql string) {
-	switch {
-	case w == "":
-	case strings.EqualFold(w, "begin"), strings.EqualFold(w, "start"):
+func (s *session) trackTransaction(tx rewrite.TxEffect) {
+	switch tx {
+	case rewrite.TxBegin:
 		s.mu.Lock()
 		s.beginSeen = true
 		s.mu.Unlock()
-	case strings.EqualFold(w, "rollback"), strings.EqualFold(w, "abort"):
-		if strings.Contains(strings.ToLower(sql), " to ") {
-			return // ROLLBACK TO SAVEPOINT keeps the transaction open
-		}
+	case rewrite.TxRollback:
 		s.mu.Lock()
 		s.rollbackSeen = true
 		s.mu.Unlock()
@@ -277,34 +282,6 @@ func (s *session) pathFilterLocked(ts *targetState) *rewrite.Prefilter {
 	return s.pathFilter
 }
 
-// firstWord returns the first keyword of sql after whitespace and comments (ASCII letters only).
-func firstWord(sql string) string {
-	i := 0
-	for i < len(sql) {
-		switch c := sql[i]; {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ';':
-			i++
-		case c == '-' && i+1 < len(sql) && sql[i+1] == '-':
-			for i < len(sql) && sql[i] != '\n' {
-				i++
-			}
-		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
-			end := strings.Index(sql[i+2:], "*/")
-			if end < 0 {
-				return ""
-			}
-			i += end + 4
-		default:
-			j := i
-			for j < len(sql) && ((sql[j]|0x20) >= 'a' && (sql[j]|0x20) <= 'z') {
-				j++
-			}
-			return sql[i:j]
-		}
-	}
-	return ""
-}
-
 // setSearchPathLocked records a new search_path and the scope it gives.
 func (s *session) setSearchPathLocked(path []string) {
 	s.searchPath = path
@@ -312,8 +289,8 @@ func (s *session) setSearchPathLocked(path []string) {
 	s.pathVersion++
 }
 
-func (s *session) trackSearchPath(sql string) {
-	changes := findSearchPathChanges(sql)
+func (s *session) trackSearchPath(an *rewrite.Analysis) {
+	changes := findSearchPathChanges(an)
 	if len(changes) == 0 {
 		return
 	}
@@ -331,8 +308,8 @@ func (s *session) trackSearchPath(sql string) {
 // control answers deferproxy.* statements (SPEC §8). SET and RESET are forwarded (the server keeps a placeholder
 // setting, so its answer, transaction and protocol state stay PostgreSQL's own) and tracked here; SHOW is rewritten
 // into a SELECT of the value. done is true when res is the final answer.
-func (s *session) control(sql string) (out string, res engine.Verdict, done bool) {
-	ctls := findControls(sql)
+func (s *session) control(sql string, an *rewrite.Analysis) (out string, res engine.Verdict, done bool) {
+	ctls := findControls(an)
 	if len(ctls) == 0 {
 		return sql, engine.Verdict{}, false
 	}
@@ -348,11 +325,7 @@ func (s *session) control(sql string) (out string, res engine.Verdict, done bool
 			}
 		}
 	}
-	type edit struct {
-		start, end int
-		text       string
-	}
-	var edits []edit
+	var edits []rewrite.Edit
 	s.mu.Lock()
 	failed := s.txState == engine.TxFailed // the server refuses every statement until ROLLBACK
 	for _, c := range ctls {
@@ -367,35 +340,22 @@ func (s *session) control(sql string) (out string, res engine.Verdict, done bool
 			}
 			s.setModeLocked(m, c.local)
 		case ctlShowMode:
-			edits = append(edits, edit{c.start, c.end,
-				"SELECT " + quoteLiteral(s.currentMode().String()) + ` AS "deferproxy.mode"`})
+			edits = append(edits, rewrite.Edit{Start: c.start, End: c.end,
+				Text: "SELECT " + rewrite.QuoteLiteral(s.currentMode().String(), an.Dialect) + ` AS "deferproxy.mode"`})
 		case ctlShowStatus:
-			edits = append(edits, edit{c.start, c.end,
-				"SELECT " + quoteLiteral(s.e.statusLine()) + ` AS "deferproxy.status"`})
+			edits = append(edits, rewrite.Edit{Start: c.start, End: c.end,
+				Text: "SELECT " + rewrite.QuoteLiteral(s.e.statusLine(), an.Dialect) + ` AS "deferproxy.status"`})
 		}
 	}
 	s.mu.Unlock()
-	out = sql
-	for i := len(edits) - 1; i >= 0; i-- {
-		ed := edits[i]
-		out = out[:ed.start] + ed.text + out[ed.end:]
+	out, err := rewrite.Apply(sql, edits)
+	if err != nil {
+		out = sql // the spans come from the analysis of sql: cannot happen
 	}
-	if onlyControls(sql, ctls) {
+	if len(ctls) == len(an.Statements) { // nothing but control statements (one per statement)
 		return out, engine.Verdict{SQL: out}, true
 	}
 	return out, engine.Verdict{}, false
-}
-
-// onlyControls reports whether sql holds nothing but the control statements (and separators/comments).
-func onlyControls(sql string, ctls []control) bool {
-	prev := 0
-	for _, c := range ctls {
-		if strings.TrimSpace(strings.Trim(sql[prev:c.start], "; \t\r\n")) != "" {
-			return false
-		}
-		prev = c.end
-	}
-	return strings.TrimSpace(strings.Trim(sql[prev:], "; \t\r\n")) == ""
 }
 
 // setModeLocked applies SET [LOCAL] deferproxy.mode with PostgreSQL's transaction rules.

@@ -24,11 +24,6 @@ func (p *sqlPort) analyze(sql string) *rewrite.Analysis {
 	return a
 }
 
-// rewrite swaps the read references r asks for.
-func (p *sqlPort) rewrite(sql string, an *rewrite.Analysis, r rewrite.Resolver) (rewrite.Result, error) {
-	return rewrite.Rewrite(sql, an, r)
-}
-
 // prefilter answers "can this text name one of these schemas?" without parsing (rewrite.Prefilter), and knows the
 // schema names themselves (for search_path checks).
 type prefilter struct {

@@ -16,6 +16,9 @@ import (
 // byte locations and a scan of the original text. When pg_query cannot parse the text, the dialect-tolerant lexer
 // (LexAnalyze) reads it instead and the Analysis says Parsed=false with the parser's error.
 //
+// The same single parse also yields each statement's settings (SET/RESET/set_config), the setting a SHOW asks for,
+// and a catalog query's introspection literals, so the text is never parsed twice.
+//
 // The error is reserved for text no PostgreSQL server could accept as a query string (a NUL byte); parse errors
 // are not errors here, they select the fallback.
 func Analyze(sql string) (*Analysis, error) {
@@ -23,21 +26,41 @@ func Analyze(sql string) (*Analysis, error) {
 		return nil, fmt.Errorf("analyze statement: text contains a NUL byte; PostgreSQL query strings cannot")
 	}
 	tree, err := pg_query.Parse(sql)
+	var a *Analysis
 	if err != nil {
-		a := LexAnalyze(sql, Postgres)
+		a = LexAnalyze(sql, Postgres)
 		if a == nil {
 			a = &Analysis{}
 		}
 		a.Parsed = false
 		a.ParseError = err.Error()
-		return a, nil
+	} else {
+		a = analyzeTree(sql, tree)
 	}
-	return analyzeTree(sql, tree), nil
+	markTemps(sql, a)
+	return a, nil
+}
+
+// markTemps flags the write targets of CREATE statements that declare TEMP or TEMPORARY before the name.
+func markTemps(sql string, a *Analysis) {
+	for si := range a.Statements {
+		st := &a.Statements[si]
+		if len(st.Kind) < 6 || !strings.EqualFold(st.Kind[:6], "CREATE") {
+			continue
+		}
+		for i := range st.References {
+			ref := &st.References[i]
+			if ref.Role == Write && ref.Start >= st.Start {
+				head := sql[st.Start:ref.Start]
+				ref.Temp = ContainsWord(head, "temp") || ContainsWord(head, "temporary")
+			}
+		}
+	}
 }
 
 // analyzeTree builds the Analysis of a successfully parsed text.
 func analyzeTree(sql string, tree *pg_query.ParseResult) *Analysis {
-	a := &Analysis{Parsed: true, Statements: make([]Statement, 0, len(tree.Stmts))}
+	a := &Analysis{Parsed: true, Dialect: Postgres, Statements: make([]Statement, 0, len(tree.Stmts))}
 	for i, raw := range tree.Stmts {
 		start := int(raw.StmtLocation)
 		end := len(sql)
@@ -48,6 +71,17 @@ func analyzeTree(sql string, tree *pg_query.ParseResult) *Analysis {
 		if raw.Stmt != nil && raw.Stmt.Node != nil {
 			w := walker{sql: sql, stmt: i, stmtStart: start, stmtEnd: end}
 			w.visit(nodeMessage(raw.Stmt))
+			switch n := raw.Stmt.Node.(type) {
+			case *pg_query.Node_VariableSetStmt:
+				if s, ok := settingOf(n.VariableSetStmt, start, end); ok {
+					st.Settings = []Setting{s}
+				}
+			case *pg_query.Node_VariableShowStmt:
+				st.Show = strings.ToLower(n.VariableShowStmt.Name)
+			}
+			if len(w.settings) > 0 {
+				st.Settings = append(st.Settings, w.settings...)
+			}
 			st.Kind, st.DDL = stmtKind(raw.Stmt)
 			st.References = sortRefs(w.refs)
 			if len(w.quals) > 0 {
@@ -58,6 +92,9 @@ func analyzeTree(sql string, tree *pg_query.ParseResult) *Analysis {
 				if r.Role == Read && isCatalogRef(r) {
 					st.CatalogQuery = true
 				}
+			}
+			if st.CatalogQuery {
+				st.Literals = introspectionLiterals(sql, start, end)
 			}
 		}
 		a.Statements = append(a.Statements, st)
@@ -116,6 +153,7 @@ type walker struct {
 	refs               []Reference
 	quals              []Reference
 	schemas            []Reference
+	settings           []Setting // set_config calls
 	scopes             [][]string
 	// writeDefault makes plain RangeVars write targets (inside statements whose every relation is a target,
 	// such as CREATE PUBLICATION … FOR TABLE).
@@ -166,6 +204,9 @@ func (w *walker) node(n *pg_query.Node) {
 	case *pg_query.Node_BoolExpr:
 		w.nodes(x.BoolExpr.Args)
 	case *pg_query.Node_FuncCall:
+		if s, ok := setConfig(w.sql, x.FuncCall); ok {
+			w.settings = append(w.settings, s)
+		}
 		w.nodes(x.FuncCall.Args)
 		w.nodes(x.FuncCall.AggOrder)
 		w.node(x.FuncCall.AggFilter)

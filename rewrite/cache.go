@@ -82,7 +82,7 @@ func (c *Cache) Analyze(sql string) (*Analysis, error) {
 		if ok {
 			shapeKnown = true
 			if se := v.(*shapeEntry); se.a != nil {
-				if a := shiftAnalysis(se.a, se.lits, lits); a != nil {
+				if a := shiftAnalysis(se.a, sql, se.lits, lits); a != nil {
 					c.shapeHits.Add(1)
 					return a, nil
 				}

@@ -2,14 +2,15 @@ package rewrite
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
 
 // Rewrite asks r about each read reference of a (the analysis of sql) and replaces exactly the bytes of every name
 // r swaps; everything else — whitespace, comments, literals, placeholders — stays byte for byte. Write targets are
-// never offered to r. Replacement parts are quoted only when PostgreSQL needs it (QuoteIdent). A nil r swaps
-// nothing. Edits that overlap, fall outside sql or come with no parts are an error and nothing is rewritten.
+// never offered to r. Replacement parts are quoted only when the analysis' dialect needs it (QuoteIdent). A nil r
+// swaps nothing. Edits that overlap, fall outside sql or come with no parts are an error and nothing is rewritten.
 func Rewrite(sql string, a *Analysis, r Resolver) (Result, error) {
 	res := Result{SQL: sql, Analysis: a}
 	if a == nil || r == nil {
@@ -35,9 +36,9 @@ func Rewrite(sql string, a *Analysis, r Resolver) (Result, error) {
 			}
 			// A quoted name can touch the words around it ("from"t"join"…); a bare replacement would then
 			// merge with them, so its outer parts are quoted in that case.
-			quoteFirst := ref.Start > 0 && pgIdentCont(sql[ref.Start-1])
-			quoteLast := ref.End < len(sql) && pgIdentCont(sql[ref.End])
-			to := separate(sql, ref.Start, ref.End, joinName(parts, Postgres, quoteFirst, quoteLast))
+			quoteFirst := ref.Start > 0 && isIdentCont(sql[ref.Start-1])
+			quoteLast := ref.End < len(sql) && isIdentCont(sql[ref.End])
+			to := separate(sql, ref.Start, ref.End, joinName(parts, a.Dialect, quoteFirst, quoteLast))
 			from := sql[ref.Start:ref.End]
 			if to == from {
 				continue
@@ -50,16 +51,26 @@ func Rewrite(sql string, a *Analysis, r Resolver) (Result, error) {
 		return res, nil
 	}
 	res.Requalified = requalify(sql, a, res.Deferrals, toParts)
-	edits := res.Deferrals
-	if len(res.Requalified) > 0 {
-		edits = append(append(make([]Deferral, 0, len(edits)+len(res.Requalified)), edits...), res.Requalified...)
-	}
-	out, err := applyDeferrals(sql, edits)
+	var buf [8]Edit
+	out, err := Apply(sql, editsOf(res.Requalified, editsOf(res.Deferrals, buf[:0])))
 	if err != nil {
 		return Result{SQL: sql, Analysis: a}, err
 	}
 	res.SQL = out
 	return res, nil
+}
+
+// Edits returns the byte edits of the result on the original text: its deferrals and requalified qualifiers, for a
+// caller that has edits of its own to apply in the same pass (Apply).
+func (r Result) Edits() []Edit {
+	return editsOf(r.Requalified, editsOf(r.Deferrals, make([]Edit, 0, len(r.Deferrals)+len(r.Requalified))))
+}
+
+func editsOf(ds []Deferral, out []Edit) []Edit {
+	for _, d := range ds {
+		out = append(out, Edit{Start: d.Ref.Start, End: d.Ref.End, Text: d.To})
+	}
+	return out
 }
 
 // RewriteSQL analyses sql and rewrites it with r.
@@ -99,8 +110,8 @@ func requalify(sql string, a *Analysis, ds []Deferral, toParts [][]string) []Def
 			if m == 3 && len(to) == 3 {
 				parts[0] = to[0]
 			}
-			quoteFirst := q.Start > 0 && pgIdentCont(sql[q.Start-1])
-			text := separate(sql, q.Start, q.End, joinName(parts, Postgres, quoteFirst, false))
+			quoteFirst := q.Start > 0 && isIdentCont(sql[q.Start-1])
+			text := separate(sql, q.Start, q.End, joinName(parts, a.Dialect, quoteFirst, false))
 			if text != sql[q.Start:q.End] {
 				out = append(out, Deferral{Ref: q, From: sql[q.Start:q.End], To: text})
 			}
@@ -146,25 +157,38 @@ func joinName(parts []string, d Dialect, quoteFirst, quoteLast bool) string {
 	return b.String()
 }
 
-// applyDeferrals replaces each deferral's span with its To text. Deferrals are sorted in text order (they are kept
-// in that order in the Result); spans must not overlap.
-func applyDeferrals(sql string, ds []Deferral) (string, error) {
-	sort.SliceStable(ds, func(i, j int) bool { return ds[i].Ref.Start < ds[j].Ref.Start })
+// Edit replaces the bytes sql[Start:End] with Text.
+type Edit struct {
+	Start, End int
+	Text       string
+}
+
+// Apply returns sql with every edit made, each on the original offsets. It is the one place byte edits are applied:
+// relation names (Rewrite), introspection literals and session-control statements alike. Edits may come in any
+// order (they are sorted in place); an edit outside sql or overlapping another is an error and nothing is changed.
+func Apply(sql string, edits []Edit) (string, error) {
+	if len(edits) == 0 {
+		return sql, nil
+	}
+	slices.SortStableFunc(edits, func(a, b Edit) int { return a.Start - b.Start })
 	size := len(sql)
-	for i, d := range ds {
-		if i > 0 && d.Ref.Start < ds[i-1].Ref.End {
-			return "", fmt.Errorf("rewrite: edits overlap at bytes %d-%d and %d-%d", ds[i-1].Ref.Start, ds[i-1].Ref.End, d.Ref.Start, d.Ref.End)
+	for i, e := range edits {
+		if e.Start < 0 || e.End > len(sql) || e.Start > e.End {
+			return sql, fmt.Errorf("rewrite: edit span [%d,%d) lies outside the %d-byte text", e.Start, e.End, len(sql))
 		}
-		size += len(d.To) - (d.Ref.End - d.Ref.Start)
+		if i > 0 && e.Start < edits[i-1].End {
+			return sql, fmt.Errorf("rewrite: edits overlap at bytes %d-%d and %d-%d", edits[i-1].Start, edits[i-1].End, e.Start, e.End)
+		}
+		size += len(e.Text) - (e.End - e.Start)
 	}
 	// Building left to right over sorted, disjoint spans is the same as applying them right to left.
 	var b strings.Builder
 	b.Grow(size)
 	prev := 0
-	for _, d := range ds {
-		b.WriteString(sql[prev:d.Ref.Start])
-		b.WriteString(d.To)
-		prev = d.Ref.End
+	for _, e := range edits {
+		b.WriteString(sql[prev:e.Start])
+		b.WriteString(e.Text)
+		prev = e.End
 	}
 	b.WriteString(sql[prev:])
 	return b.String(), nil

@@ -112,3 +112,14 @@ func snowflakeReserved(word string) bool {
 	}
 	return false
 }
+
+// isIdentStart reports whether c can start an unquoted identifier (PostgreSQL's scan.l ident_start; Snowflake's
+// rule is the same for the bytes that matter here): a letter, an underscore or any byte of a multi-byte character.
+func isIdentStart(c byte) bool {
+	return c == '_' || (c|0x20 >= 'a' && c|0x20 <= 'z') || c >= 0x80
+}
+
+// isIdentCont reports whether c can continue an unquoted identifier (ident_cont: also digits and $).
+func isIdentCont(c byte) bool {
+	return isIdentStart(c) || (c >= '0' && c <= '9') || c == '$'
+}

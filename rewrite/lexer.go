@@ -119,7 +119,7 @@ func LexAnalyze(sql string, d Dialect) *Analysis {
 func lexAnalyze(sql string, d Dialect, unqualifiedReads bool) *Analysis {
 	l := lexer{s: scanner{src: sql, dialect: d}, dialect: d, unqualifiedReads: unqualifiedReads}
 	l.run()
-	return &Analysis{Statements: l.stmts}
+	return &Analysis{Statements: l.stmts, Dialect: d}
 }
 
 // inQuery reports whether a query (SELECT, UPDATE) stands at the current level or around it.

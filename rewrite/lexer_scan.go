@@ -34,14 +34,6 @@ type scanner struct {
 	gap bool
 }
 
-func isIdentStart(c byte) bool {
-	return c == '_' || (c|0x20 >= 'a' && c|0x20 <= 'z') || c >= 0x80
-}
-
-func isIdentCont(c byte) bool {
-	return isIdentStart(c) || (c >= '0' && c <= '9') || c == '$'
-}
-
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // skipSpace skips whitespace and comments and reports whether it skipped anything.

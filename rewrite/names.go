@@ -11,14 +11,6 @@ func pgSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
 }
 
-func pgIdentStart(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c >= 0x80
-}
-
-func pgIdentCont(c byte) bool {
-	return pgIdentStart(c) || c >= '0' && c <= '9' || c == '$'
-}
-
 // skipSpace returns the offset of the first byte at or after i that is not whitespace or part of a comment
 // (-- to end of line; /* */ nested, as in PostgreSQL).
 func skipSpace(s string, i int) int {
@@ -68,7 +60,7 @@ func identAt(s string, i int) (part string, quoted, unicode bool, end int, ok bo
 		}
 		// Optional UESCAPE 'c' belongs to the identifier.
 		j := skipSpace(s, e)
-		if j+7 <= len(s) && strings.EqualFold(s[j:j+7], "uescape") && (j+7 == len(s) || !pgIdentCont(s[j+7])) {
+		if j+7 <= len(s) && strings.EqualFold(s[j:j+7], "uescape") && (j+7 == len(s) || !isIdentCont(s[j+7])) {
 			k := skipSpace(s, j+7)
 			if k+3 <= len(s) && s[k] == '\'' && s[k+2] == '\'' {
 				e = k + 3
@@ -80,11 +72,11 @@ func identAt(s string, i int) (part string, quoted, unicode bool, end int, ok bo
 		body, e, ok := quotedAt(s, i)
 		return body, true, false, e, ok
 	}
-	if !pgIdentStart(s[i]) {
+	if !isIdentStart(s[i]) {
 		return "", false, false, i, false
 	}
 	j := i + 1
-	for j < len(s) && pgIdentCont(s[j]) {
+	for j < len(s) && isIdentCont(s[j]) {
 		j++
 	}
 	return s[i:j], false, false, j, true

@@ -42,6 +42,9 @@ type Reference struct {
 	Role Role
 	// Statement is the index of the statement (in a multi-statement string) this reference belongs to.
 	Statement int
+	// Temp is true for a write target of a CREATE statement whose text before the name says TEMP or TEMPORARY: the
+	// relation lives in the session's pg_temp schema, whatever the name's parts say.
+	Temp bool
 }
 
 // Statement is one statement of a (possibly multi-statement) SQL string.
@@ -67,6 +70,13 @@ type Statement struct {
 	// TABLES|SEQUENCES|FUNCTIONS IN SCHEMA), each with Parts [schema] and Role Write. A production schema here is
 	// a write into production for the write guard (SPEC §6), like a production write target.
 	Schemas []Reference
+	// Settings are the run-time settings the statement changes (SET/RESET, set_config calls), in text order.
+	Settings []Setting
+	// Show is the lower-cased name of the setting a SHOW statement asks for ("" for other statements).
+	Show string
+	// Literals are, for a catalog query, the string literals it compares with catalog columns that hold relation
+	// name parts (SPEC §5.5), in text order.
+	Literals []Literal
 }
 
 // Analysis is the result of analysing a SQL string. It is immutable and may be shared (the cache hands out one
@@ -77,6 +87,8 @@ type Analysis struct {
 	Parsed bool
 	// ParseError is pg_query's error when Parsed is false (empty otherwise).
 	ParseError string
+	// Dialect is the SQL dialect the text was read in; Rewrite writes names with its quoting rules.
+	Dialect Dialect
 }
 
 // Resolver decides, for each read reference, whether it is swapped and for which name.

@@ -130,7 +130,7 @@ func (w *walker) nextToken(i int) (start, end int, ok bool) {
 // closing delimiter (len(s) when it is not closed). A parameter such as $1 is not a dollar quote.
 func dollarQuoteEnd(s string, i int) (int, bool) {
 	j := i + 1
-	for j < len(s) && pgIdentCont(s[j]) && s[j] != '$' {
+	for j < len(s) && isIdentCont(s[j]) && s[j] != '$' {
 		j++
 	}
 	if j >= len(s) || s[j] != '$' || (j > i+1 && s[i+1] >= '0' && s[i+1] <= '9') {

@@ -180,9 +180,11 @@ func shapeAgrees(sql string, lits []litSpan) bool {
 	return i == len(lits)
 }
 
-// shiftAnalysis returns a, the analysis of a text whose literals were at from, moved to a text with the same shape
-// whose literals are at to. It returns nil if an offset of a falls inside a literal (not a shape it can move).
-func shiftAnalysis(a *Analysis, from, to []litSpan) *Analysis {
+// shiftAnalysis returns a, the analysis of a text whose literals were at from, moved to sql, a text with the same
+// shape whose literals are at to; introspection literals take their values from sql. It returns nil if an offset
+// of a falls inside a literal (not a shape it can move) or a statement changes a setting (whose value may be one of
+// the literals).
+func shiftAnalysis(a *Analysis, sql string, from, to []litSpan) *Analysis {
 	bad := false
 	move := func(p int) int {
 		delta := 0
@@ -209,12 +211,27 @@ func shiftAnalysis(a *Analysis, from, to []litSpan) *Analysis {
 		}
 		return out
 	}
-	out := &Analysis{Parsed: a.Parsed, ParseError: a.ParseError, Statements: make([]Statement, len(a.Statements))}
+	out := &Analysis{Parsed: a.Parsed, ParseError: a.ParseError, Dialect: a.Dialect, Statements: make([]Statement, len(a.Statements))}
 	for i, st := range a.Statements {
+		if len(st.Settings) > 0 {
+			return nil
+		}
 		st.Start, st.End = move(st.Start), move(st.End)
 		st.References = refs(st.References)
 		st.Qualifiers = refs(st.Qualifiers)
 		st.Schemas = refs(st.Schemas)
+		if len(st.Literals) > 0 {
+			lits := make([]Literal, len(st.Literals))
+			for j, l := range st.Literals {
+				l.Start, l.End = move(l.Start), move(l.End)
+				if bad || l.Start < 0 || l.End > len(sql) || l.End-l.Start < 2 {
+					return nil
+				}
+				l.Value = literalValue(sql[l.Start:l.End])
+				lits[j] = l
+			}
+			st.Literals = lits
+		}
 		out.Statements[i] = st
 	}
 	if bad {

@@ -9,7 +9,10 @@ import (
 	"testing"
 )
 
-const module = "github.com/deferproxy/deferproxy/"
+const (
+	module  = "github.com/deferproxy/deferproxy/"
+	pgQuery = "github.com/pganalyze/pg_query_go/v5"
+)
 
 // pkg is what `go list -json` says about one package (non-test files only).
 type pkg struct {
@@ -84,6 +87,19 @@ func TestBinaryLinksNoTestHarness(t *testing.T) {
 	for _, d := range p.Deps {
 		if d == "testing" || d == module+"internal/pgtest" || d == module+"internal/corpus" {
 			t.Errorf("cmd/deferproxy links %s", d)
+		}
+	}
+}
+
+// TestOnlyRewriteReadsSQL: pg_query is imported by rewrite and nothing else of ours (tests excepted).
+func TestOnlyRewriteReadsSQL(t *testing.T) {
+	pkgs := listPackages(t)
+	for name, p := range pkgs {
+		if !slices.Contains(p.Imports, pgQuery) {
+			continue
+		}
+		if name != "rewrite" {
+			t.Errorf("%s imports pg_query: only rewrite reads SQL", name)
 		}
 	}
 }
