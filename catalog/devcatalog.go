@@ -346,3 +346,39 @@ func (s StaticCatalog) Exists(_ context.Context, rel Relation) (bool, error) {
 	_, ok := s[rel]
 	return ok, nil
 }
+
+// Unavailable is the Existence of an engine without a dev catalog: every question fails with ErrCatalogUnavailable
+// and why, so reads fail open (or closed, per on_catalog_error).
+type Unavailable struct{ Why string }
+
+// Exists always fails.
+func (u Unavailable) Exists(context.Context, Relation) (bool, error) {
+	return false, fmt.Errorf("%w: %s", ErrCatalogUnavailable, u.Why)
+}
+
+// Overlay answers from Relations first — a session's own uncommitted DDL: created (true) or dropped (false) — and
+// from Base for everything else.
+type Overlay struct {
+	Base      Existence
+	Relations map[Relation]bool
+}
+
+// Exists implements Existence.
+func (o Overlay) Exists(ctx context.Context, rel Relation) (bool, error) {
+	if v, ok := o.Relations[rel]; ok {
+		return v, nil
+	}
+	return o.Base.Exists(ctx, rel)
+}
+
+// Listing identifies the dev catalog listing an existence answer came from (DevCatalog.ListingID). ID 0 marks an
+// answer that did not come from a listing that can be checked later.
+type Listing struct {
+	Schema SchemaName
+	ID     uint64
+}
+
+// listingCatalog is an Existence that can say which listing answered (DevCatalog).
+type listingCatalog interface {
+	ExistsListing(ctx context.Context, rel Relation) (bool, uint64, error)
+}

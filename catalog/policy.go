@@ -31,9 +31,11 @@ func (m Mode) String() string {
 	return "defer"
 }
 
-// ParseMode parses "defer", "favor_state" (also "favor-state") or "off"; "" is defer.
+// ParseMode parses "defer", "favor_state" (also "favor-state") or "off"; "" is defer. Like PostgreSQL's enum
+// settings it ignores case and surrounding space: the one validation of a mode, whether it comes from the
+// configuration, the admin API or SET deferproxy.mode.
 func ParseMode(s string) (Mode, error) {
-	switch s {
+	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "", "defer":
 		return ModeDefer, nil
 	case "favor_state", "favor-state":
@@ -69,6 +71,11 @@ type Request struct {
 	TempTable func(name string) bool
 	// CrossDatabase is true when the warehouse can read another database (Snowflake); false for PostgreSQL.
 	CrossDatabase bool
+	// Consulted, when non-nil, receives the listings the dev catalog answers came from, each once, so the caller can
+	// keep the decision exactly while those listings are current (the engine's session memo). An answer from a
+	// second listing of a schema already recorded is recorded with ID 0: the decisions drew on two listings. The
+	// schema names are the caller's to keep: they do not alias the statement text.
+	Consulted *[]Listing
 }
 
 // Action is Decide's verdict.
@@ -210,7 +217,30 @@ func exists(ctx context.Context, req *Request, rel Relation) (bool, error) {
 	if req.Catalog == nil {
 		return false, fmt.Errorf("%w: no dev catalog configured", ErrCatalogUnavailable)
 	}
-	return req.Catalog.Exists(ctx, rel)
+	if req.Consulted == nil {
+		return req.Catalog.Exists(ctx, rel)
+	}
+	var found bool
+	var id uint64
+	var err error
+	if lc, ok := req.Catalog.(listingCatalog); ok {
+		found, id, err = lc.ExistsListing(ctx, rel)
+	} else {
+		found, err = req.Catalog.Exists(ctx, rel)
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, l := range *req.Consulted {
+		if l.Schema.Database == rel.Database && l.Schema.Schema == rel.Schema {
+			if l.ID != id {
+				*req.Consulted = append(*req.Consulted, Listing{ID: 0})
+			}
+			return found, nil
+		}
+	}
+	*req.Consulted = append(*req.Consulted, Listing{Schema: SchemaName{Database: strings.Clone(rel.Database), Schema: strings.Clone(rel.Schema)}, ID: id})
+	return found, nil
 }
 
 func decideNode(ctx context.Context, req *Request, dev Relation, m Match) (Decision, error) {

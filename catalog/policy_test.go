@@ -309,7 +309,7 @@ func TestProdWriteGuard(t *testing.T) {
 
 func TestParseMode(t *testing.T) {
 	for in, want := range map[string]Mode{"": ModeDefer, "defer": ModeDefer, "favor_state": ModeFavorState,
-		"favor-state": ModeFavorState, "off": ModeOff} {
+		"favor-state": ModeFavorState, "off": ModeOff, " OFF ": ModeOff, "Favor_State": ModeFavorState} {
 		if got, err := ParseMode(in); err != nil || got != want {
 			t.Errorf("ParseMode(%q) = %v, %v", in, got, err)
 		}

@@ -16,9 +16,9 @@ const modeGUC = "deferproxy.mode"
 // statusGUC is the read-only pseudo setting answered by SHOW deferproxy.status.
 const statusGUC = "deferproxy.status"
 
-// parseMode validates a mode value as a client wrote it (case-insensitive, like PostgreSQL's enum settings).
+// parseMode validates a mode value as a client wrote it, with PostgreSQL's message for a bad setting value.
 func parseMode(s string) (catalog.Mode, error) {
-	m, err := catalog.ParseMode(strings.ToLower(strings.TrimSpace(s)))
+	m, err := catalog.ParseMode(s)
 	if err != nil {
 		return m, fmt.Errorf("invalid value for parameter %q: %q", modeGUC, s)
 	}

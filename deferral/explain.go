@@ -89,11 +89,7 @@ func Explain(ctx context.Context, cfg ExplainConfig, sql string) (*Explanation, 
 	}
 	o := decide(ctx, plan{
 		sql: sql, an: an, prod: cfg.Manifest, ts: ts, scope: scope, mode: mode, exist: exist,
-		allowProdWrites: cfg.AllowProdWrites,
-		selected: func(qc catalog.QueryComment) func(string) bool {
-			// Offline there is no invocation history: only the executing node is selected.
-			return func(id string) bool { return id != "" && id == qc.NodeID }
-		},
+		allowProdWrites: cfg.AllowProdWrites, selection: executingOnly{},
 	})
 	x := &Explanation{
 		SQL: o.sql, Changed: o.sql != sql, Parsed: an.Parsed, ParseError: an.ParseError, Mode: mode.String(),
@@ -156,6 +152,14 @@ func Explain(ctx context.Context, cfg ExplainConfig, sql string) (*Explanation, 
 		}
 	}
 	return x, nil
+}
+
+// executingOnly is the node selection offline, where there is no invocation history: only the executing node is
+// selected.
+type executingOnly struct{}
+
+func (executingOnly) selected(qc catalog.QueryComment, id string) bool {
+	return id != "" && id == qc.NodeID
 }
 
 // mainDatabase is the database most production relations live in (the dev database by default, offline).

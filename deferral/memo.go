@@ -1,7 +1,6 @@
 package deferral
 
 import (
-	"context"
 	"strings"
 
 	"github.com/deferproxy/deferproxy/catalog"
@@ -81,39 +80,4 @@ func (m *memo) store(sql string, en *memoEntry) {
 	}
 	m.entries[strings.Clone(sql)] = en
 	m.bytes += size
-}
-
-// listingRecorder is the dev catalog as seen by one decision that may be memoized: it notes which listing answered
-// each existence question.
-type listingRecorder struct {
-	cat  *catalog.DevCatalog
-	deps []engine.Listing
-}
-
-func (r *listingRecorder) Exists(ctx context.Context, rel catalog.Relation) (bool, error) {
-	ok, id, err := r.cat.ExistsListing(ctx, rel)
-	if err != nil {
-		return false, err
-	}
-	for _, d := range r.deps {
-		if d.Database == rel.Database && d.Schema == rel.Schema {
-			if d.ID != id {
-				r.deps = append(r.deps, engine.Listing{ID: 0}) // answered from two listings: not memoizable
-			}
-			return ok, nil
-		}
-	}
-	// Kept past this statement: never alias the statement text.
-	r.deps = append(r.deps, engine.Listing{Database: strings.Clone(rel.Database), Schema: strings.Clone(rel.Schema), ID: id})
-	return ok, nil
-}
-
-// memoizable reports whether every answer came from a current listing.
-func (r *listingRecorder) memoizable() bool {
-	for _, d := range r.deps {
-		if d.ID == 0 {
-			return false
-		}
-	}
-	return true
 }

@@ -384,7 +384,7 @@ func (e *Engine) statusLine() string {
 	}
 	rs := e.runStatus(m)
 	line := fmt.Sprintf("production run %s (generated_at %s, dbt %s) from %s; %d nodes; age %s",
-		rs.Label, m.Metadata().GeneratedAt, rs.DBTVersion, rs.Source, rs.Nodes, humanAge(time.Duration(rs.AgeSeconds*float64(time.Second))))
+		rs.Label, m.Metadata().GeneratedAt, rs.DBTVersion, rs.Source, rs.Nodes, HumanAge(time.Duration(rs.AgeSeconds*float64(time.Second))))
 	if rs.URL != "" {
 		line += "; " + rs.URL
 	}
@@ -394,38 +394,6 @@ func (e *Engine) statusLine() string {
 	return line
 }
 
-func humanAge(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return "unknown"
-	case d < time.Minute:
-		return d.Round(time.Second).String()
-	case d < 48*time.Hour:
-		return d.Round(time.Minute).String()
-	}
-	return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
-}
-
 func notice(msg string) engine.Message { return engine.Message{Severity: engine.Notice, Text: msg} }
 
 func warning(msg string) engine.Message { return engine.Message{Severity: engine.Warning, Text: msg} }
-
-var errNoCatalog = fmt.Errorf("%w: no catalog_dsn configured", catalog.ErrCatalogUnavailable)
-
-// noCatalog is the Existence of an engine without a dev catalog: every question fails, so reads fail open.
-type noCatalog struct{}
-
-func (noCatalog) Exists(context.Context, catalog.Relation) (bool, error) { return false, errNoCatalog }
-
-// overlayExistence answers from the session's own uncommitted DDL first, then from the shared dev catalog.
-type overlayExistence struct {
-	base    catalog.Existence
-	overlay map[catalog.Relation]bool
-}
-
-func (o overlayExistence) Exists(ctx context.Context, rel catalog.Relation) (bool, error) {
-	if v, ok := o.overlay[rel]; ok {
-		return v, nil
-	}
-	return o.base.Exists(ctx, rel)
-}

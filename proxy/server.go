@@ -68,7 +68,6 @@ type Server struct {
 	sessions  map[*session]struct{}
 	addr      net.Addr
 	closed    bool
-	idle      chan struct{} // closed and replaced when the session count drops to zero during shutdown
 	nextID    atomic.Uint64
 }
 

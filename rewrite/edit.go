@@ -193,3 +193,22 @@ func Apply(sql string, edits []Edit) (string, error) {
 	b.WriteString(sql[prev:])
 	return b.String(), nil
 }
+
+// Replacement is the name decided for the read reference that starts at Start.
+type Replacement struct {
+	Start int
+	Parts []string // as Resolver.Resolve returns them
+}
+
+// Replacements are decisions made before rewriting, in text order: a Resolver that is a plain value, so a caller
+// decides every reference first and Rewrite only applies what was decided.
+type Replacements []Replacement
+
+// Resolve implements Resolver.
+func (rs Replacements) Resolve(ref Reference) ([]string, bool) {
+	i := sort.Search(len(rs), func(i int) bool { return rs[i].Start >= ref.Start })
+	if i < len(rs) && rs[i].Start == ref.Start {
+		return rs[i].Parts, true
+	}
+	return nil, false
+}

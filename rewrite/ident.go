@@ -2,6 +2,8 @@ package rewrite
 
 import "strings"
 
+//go:generate go run ./internal/kwgen -o keywords_pg.go
+
 // pgMaxIdentLen is NAMEDATALEN-1: PostgreSQL truncates longer identifiers (at a character boundary).
 const pgMaxIdentLen = 63
 

@@ -160,17 +160,6 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
-func TestHumanAge(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		12 * time.Second: "12s", 11*time.Minute + 5*time.Second: "11m", 5*time.Hour + 12*time.Minute: "5h12m",
-		75 * time.Hour: "3d3h",
-	} {
-		if got := humanAge(d); got != want {
-			t.Errorf("humanAge(%v) = %q, want %q", d, got, want)
-		}
-	}
-}
-
 // buildBinary builds deferproxy once per test binary with a version stamped the way the Makefile does.
 var buildBinary = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "deferproxy-bin-")

@@ -152,7 +152,7 @@ func printStatus(w io.Writer, d statusDoc) {
 	if r := e.Production; r != nil {
 		p("  run            %s\n", r.Label)
 		if !r.FinishedAt.IsZero() {
-			p("  finished       %s (%s ago)\n", r.FinishedAt.UTC().Format(time.RFC3339), humanAge(time.Since(r.FinishedAt)))
+			p("  finished       %s (%s ago)\n", r.FinishedAt.UTC().Format(time.RFC3339), deferral.HumanAge(time.Since(r.FinishedAt)))
 		}
 		if r.URL != "" {
 			p("  url            %s\n", r.URL)
@@ -163,7 +163,7 @@ func printStatus(w io.Writer, d statusDoc) {
 		}
 		p("  invocation id  %s\n", r.InvocationID)
 		p("  dbt version    %s\n", r.DBTVersion)
-		age := humanAge(time.Duration(r.AgeSeconds * float64(time.Second)))
+		age := deferral.HumanAge(time.Duration(r.AgeSeconds * float64(time.Second)))
 		stale := ""
 		if r.Stale {
 			stale = "  STALE: production has not run successfully since; deferred reads may be old"
@@ -213,18 +213,5 @@ func ago(t time.Time) string {
 	if t.IsZero() {
 		return "never"
 	}
-	return humanAge(time.Since(t)) + " ago"
-}
-
-// humanAge writes an age the way people say it: 45s, 11m, 5h12m, 3d4h.
-func humanAge(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh%dm", int(d.Hours()), int(d.Minutes())%60)
-	}
-	return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
+	return deferral.HumanAge(time.Since(t)) + " ago"
 }
