@@ -9,10 +9,13 @@
 #              rewritten text (analytics.accounts), which is what the server executes in all three cases.
 #   plain      SELECT abalance FROM pgbench_accounts WHERE aid = :aid     — names no dev or production schema: the
 #              engine's prefilter says no, nothing is parsed.
-# Ratios: defer/direct and defer/bare, per script, mode (-M simple, -M extended) and client count.
+# Ratios: defer/direct and defer/bare, per script, mode (-M simple, -M extended) and client count. With BEFORE_BIN
+# (another deferproxy binary, e.g. built from the commit before a refactor) a fourth target "before" runs that binary
+# with the defer proxy's arguments, alternating with the others, and the table adds defer/before.
 #
 #   bench/defer_pgbench.sh                       # 3 rounds x 10 s, clients 1 and 8
 #   DURATION=5 ROUNDS=1 CLIENTS=1 bench/defer_pgbench.sh
+#   BEFORE_BIN=/tmp/deferproxy-before bench/defer_pgbench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,7 +36,14 @@ BAREPORT=$(freeport); DEFPORT=$(freeport)
 ./bin/deferproxy serve --listen "127.0.0.1:$BAREPORT" --upstream "$UP" --admin "" --log-level warn 2>"$OUT/bare.log" &
 BENCH_PIDS+=($!)
 start_defer_proxy "$DEFPORT" "$NOTICES" "$OUT/defer.log"
-wait_ready "$BAREPORT" "$DEFPORT"
+TARGETS="direct bare defer"
+BEFOREPORT=""
+if [ -n "${BEFORE_BIN:-}" ]; then
+  BEFOREPORT=$(freeport)
+  start_defer_proxy "$BEFOREPORT" "$NOTICES" "$OUT/before.log" "$BEFORE_BIN"
+  TARGETS="direct bare before defer"
+fi
+wait_ready "$BAREPORT" "$DEFPORT" $BEFOREPORT
 
 printf '\\set aid random(1, %d)\nSELECT abalance FROM dbt_fabio.accounts WHERE aid = :aid;\n' "$NACC" >"$WORK/deferred_dev.sql"
 printf '\\set aid random(1, %d)\nSELECT abalance FROM analytics.accounts WHERE aid = :aid;\n' "$NACC" >"$WORK/deferred_prod.sql"
@@ -43,10 +53,10 @@ printf '\\set aid random(1, %d)\nSELECT abalance FROM pgbench_accounts WHERE aid
 chk=$("$BIN/psql" -X -h 127.0.0.1 -p "$DEFPORT" -U postgres -tA -c "SELECT count(*) FROM dbt_fabio.accounts" postgres 2>&1)
 grep -q "^$NACC\$" <<<"$chk" || { echo "defer proxy sanity check failed: $chk" >&2; exit 1; }
 
-port_of() { case $1 in direct) echo "$PGPORT";; bare) echo "$BAREPORT";; defer) echo "$DEFPORT";; esac; }
+port_of() { case $1 in direct) echo "$PGPORT";; bare) echo "$BAREPORT";; defer) echo "$DEFPORT";; before) echo "$BEFOREPORT";; esac; }
 script_for() { # script target
   case $1/$2 in
-    deferred/defer) echo "$WORK/deferred_dev.sql";;
+    deferred/defer|deferred/before) echo "$WORK/deferred_dev.sql";;
     deferred/*) echo "$WORK/deferred_prod.sql";;
     plain/*) echo "$WORK/plain.sql";;
   esac
@@ -60,7 +70,7 @@ for r in $(seq "$ROUNDS"); do
     for m in $MODES; do
       for c in $CLIENTS; do
         j=$(( c < 2 ? 1 : 2 ))
-        for t in direct bare defer; do
+        for t in $TARGETS; do
           # pgbench's stderr, where libpq's default notice processor prints every NOTICE, is discarded: drivers keep
           # notices in memory (psycopg2's conn.notices, JDBC warnings) or drop them. Written to a file or a pipe,
           # the client's own write per NOTICE costs more than the whole proxy (see docs/BENCHMARKS.md: the same
@@ -90,13 +100,22 @@ rows = list(csv.DictReader(open(sys.argv[1])))
 agg = {}
 for r in rows:
     agg.setdefault((r["script"], r["mode"], int(r["clients"]), r["target"]), []).append(float(r["tps"]))
-print("| script | mode | clients | direct TPS | bare proxy TPS | defer proxy TPS | defer/direct | defer/bare |")
-print("|---|---|---:|---:|---:|---:|---:|---:|")
+before = any(k[3] == "before" for k in agg)
+if before:
+    print("| script | mode | clients | direct TPS | bare proxy TPS | before TPS | defer proxy TPS | defer/direct | defer/bare | defer/before |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+else:
+    print("| script | mode | clients | direct TPS | bare proxy TPS | defer proxy TPS | defer/direct | defer/bare |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
 for s in ("deferred", "plain"):
     for m in ("simple", "extended"):
         for c in sorted({k[2] for k in agg}):
             if (s, m, c, "defer") not in agg: continue
             d, b, x = (st.median(agg[(s, m, c, t)]) for t in ("direct", "bare", "defer"))
-            print(f"| {s} | {m} | {c} | {d:,.0f} | {b:,.0f} | {x:,.0f} | {x/d:.2f} | {x/b:.2f} |")
+            if before:
+                y = st.median(agg[(s, m, c, "before")])
+                print(f"| {s} | {m} | {c} | {d:,.0f} | {b:,.0f} | {y:,.0f} | {x:,.0f} | {x/d:.2f} | {x/b:.2f} | {x/y:.2f} |")
+            else:
+                print(f"| {s} | {m} | {c} | {d:,.0f} | {b:,.0f} | {x:,.0f} | {x/d:.2f} | {x/b:.2f} |")
 print("\nMedians of %d rounds of %s s each." % (len({r['round'] for r in rows}), sys.argv[2]))
 PY

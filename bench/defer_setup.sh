@@ -26,8 +26,8 @@ cat >"$WORK/manifest.json" <<JSON
  "sources": {}, "macros": {}}
 JSON
 
-start_defer_proxy() { # port notices log
-  ./bin/deferproxy serve --listen "127.0.0.1:$1" --upstream "$UP" --admin "" --log-level warn \
+start_defer_proxy() { # port notices log [binary]
+  "${4:-./bin/deferproxy}" serve --listen "127.0.0.1:$1" --upstream "$UP" --admin "" --log-level warn \
     --manifest "$WORK/manifest.json" --dev-schema dbt_fabio --catalog-dsn "$UP" --notices "$2" 2>"$3" &
   BENCH_PIDS+=($!)
 }
