@@ -590,9 +590,7 @@ func (c *Config) validate() error {
 	if c.HandshakeTimeout <= 0 {
 		bad("handshake_timeout%s must be positive (e.g. 30s)", c.origin("handshake_timeout"))
 	}
-	switch c.Mode {
-	case "defer", "favor_state", "off":
-	default:
+	if _, err := catalog.ParseMode(c.Mode); err != nil { // the one validation of a mode (catalog.ParseMode)
 		bad("mode %q%s: use defer, favor_state or off", c.Mode, c.origin("mode"))
 	}
 	switch c.Notices {
