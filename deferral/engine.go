@@ -87,7 +87,6 @@ type Engine struct {
 	memoHits                                                            atomic.Uint64 // statements answered from a session memo
 
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
 	closed atomic.Bool
 }
 

@@ -42,12 +42,11 @@ CREATE TABLE dbt_fabio.stg_customers (id int, src text); INSERT INTO dbt_fabio.s
 
 // env is one database with production and dev schemas, a defer engine and an in-process proxy in front of it.
 type env struct {
-	c       *pgtest.Cluster
-	db      string
-	eng     *deferral.Engine
-	srv     *proxy.Server
-	addr    string
-	cleanup []func()
+	c    *pgtest.Cluster
+	db   string
+	eng  *deferral.Engine
+	srv  *proxy.Server
+	addr string
 }
 
 type envOptions struct {
