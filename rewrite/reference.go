@@ -1,7 +1,7 @@
 package rewrite
 
 // Role says what a statement does with a relation.
-type Role int
+type Role uint8
 
 const (
 	// Read: the relation is read (FROM, JOIN, subqueries, USING, the query of CTAS/INSERT…SELECT/COPY (…) TO, …).
@@ -19,7 +19,7 @@ func (r Role) String() string {
 }
 
 // Dialect selects the identifier rules: how unquoted names fold and which comment forms exist.
-type Dialect int
+type Dialect uint8
 
 const (
 	// Postgres folds unquoted identifiers to lower case.
@@ -40,11 +40,11 @@ type Reference struct {
 	Start, End int
 	// Role is Read or Write.
 	Role Role
-	// Statement is the index of the statement (in a multi-statement string) this reference belongs to.
-	Statement int
 	// Temp is true for a write target of a CREATE statement whose text before the name says TEMP or TEMPORARY: the
 	// relation lives in the session's pg_temp schema, whatever the name's parts say.
 	Temp bool
+	// Statement is the index of the statement (in a multi-statement string) this reference belongs to.
+	Statement int
 }
 
 // Statement is one statement of a (possibly multi-statement) SQL string.
@@ -85,10 +85,10 @@ type Analysis struct {
 	Statements []Statement
 	// Parsed is true when pg_query parsed the text; false when the lexer fallback produced the references (SPEC §5.3).
 	Parsed bool
-	// ParseError is pg_query's error when Parsed is false (empty otherwise).
-	ParseError string
 	// Dialect is the SQL dialect the text was read in; Rewrite writes names with its quoting rules.
 	Dialect Dialect
+	// ParseError is pg_query's error when Parsed is false (empty otherwise).
+	ParseError string
 }
 
 // Resolver decides, for each read reference, whether it is swapped and for which name.
