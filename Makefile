@@ -59,7 +59,7 @@ test: deps
 test-go:
 	@mkdir -p .tmp
 	$(GO) vet ./...
-	set -o pipefail; $(GO) test -json -count=1 -timeout 25m ./... \
+	set -o pipefail; $(GO) test -json -count=1 -timeout 40m ./... \
 	  | $(GO) run ./internal/testreport $(if $(filter true,$(CI)),-fail-on-skip) -summary .tmp/test-summary.txt
 
 ## pgx-suite: pgx's own test suite run directly and through deferproxy with the defer engine on, compared test by
