@@ -83,7 +83,9 @@ func TestPsycopgSuite(t *testing.T) {
 func runPytest(t *testing.T, label, dir, python, dsn string, ids ...string) *suiteRun {
 	t.Helper()
 	report := filepath.Join(t.TempDir(), "report.xml")
-	args := []string{"-m", "pytest", "-p", "no:randomly", "-q", "--no-header", "--test-dsn", dsn, "--junitxml", report}
+	// --cache-clear: psycopg's conftest refuses to run any test after a run that crashed (it keeps a flag in pytest's
+	// cache).
+	args := []string{"-m", "pytest", "-p", "no:randomly", "-q", "--no-header", "--cache-clear", "--test-dsn", dsn, "--junitxml", report}
 	if len(ids) > 0 {
 		args = append(args, ids...)
 	} else {
