@@ -52,7 +52,7 @@ $(VENV)/.installed: requirements-test.txt
 ## one summary line; in CI (CI=true) a skipped test fails the run (docs/TESTING.md).
 test: deps
 	@$(MAKE) --no-print-directory test-go fuzz-short
-	@cat .tmp/fuzz-summary.txt .tmp/test-summary.txt
+	@cat .tmp/test-summary.txt
 
 ## test-go: go vet and every package's tests (one package: go test ./proxy/), reported by internal/testreport: package
 ## results, the output of failed tests, the skipped tests and their reasons, then the counts.

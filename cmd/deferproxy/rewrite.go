@@ -112,9 +112,10 @@ func runRewrite(ctx context.Context, cmd *cobra.Command, o rewriteOptions, args 
 	}
 	switch {
 	case o.catalogDSN != "":
-		dc, err := catalog.NewDevCatalog(catalog.DevCatalogConfig{DSN: o.catalogDSN})
+		// One-shot: no DDL-notification listener (it only pays off in a long-running proxy).
+		dc, err := catalog.NewDevCatalog(catalog.DevCatalogConfig{DSN: o.catalogDSN, NoNotify: true})
 		if err != nil {
-			return fmt.Errorf("dev catalog %s: %w", o.catalogDSN, err)
+			return fmt.Errorf("dev catalog %s: %w", redactURL(o.catalogDSN), err)
 		}
 		defer dc.Close()
 		cfg.Exists = dc
