@@ -40,6 +40,26 @@ type SessionInfo struct {
 	ApplicationName string            // what the client calls itself, if it says
 	Params          map[string]string // every connection parameter exactly as the client sent it
 	RemoteAddr      net.Addr
+	// Dialect is the SQL dialect of the front end's warehouse; the zero value is PostgreSQL.
+	Dialect Dialect
+}
+
+// Dialect names the SQL dialect a session's statements are written in.
+type Dialect uint8
+
+const (
+	// PostgreSQL: the wire proxy's warehouse.
+	PostgreSQL Dialect = iota
+	// Snowflake: the Snowflake HTTP API front end's warehouse (unquoted identifiers fold to upper case).
+	Snowflake
+)
+
+// String is the dialect's name as configuration and status spell it.
+func (d Dialect) String() string {
+	if d == Snowflake {
+		return "snowflake"
+	}
+	return "postgres"
 }
 
 // TxState is a session's transaction state between statements.
