@@ -3,11 +3,12 @@ package admin
 import (
 	"embed"
 	"encoding/json"
-	"fmt"
 	"html/template"
 	"net/http"
 	"sort"
 	"time"
+
+	"github.com/deferproxy/deferproxy/internal/age"
 )
 
 //go:embed templates/page.html
@@ -18,12 +19,12 @@ var pageTemplate = template.Must(template.New("page.html").Funcs(template.FuncMa
 	"kind":   kindOf,
 	"keys":   sortedKeys,
 	"plural": func(n uint64) string { return map[bool]string{true: "", false: "s"}[n == 1] },
-	"age":    func(t time.Time) string { return humanAge(time.Since(t)) },
+	"age":    func(t time.Time) string { return age.Human(time.Since(t)) },
 	"ago": func(t time.Time) string {
 		if t.IsZero() {
 			return "never"
 		}
-		return humanAge(time.Since(t)) + " ago"
+		return age.Human(time.Since(t)) + " ago"
 	},
 	"modes": func() []string { return []string{"defer", "favor_state", "off"} },
 }).ParseFS(templateFS, "templates/page.html"))
@@ -102,19 +103,6 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	}{st, engine, view, latest, isLister(s.cfg.Engine)}); err != nil {
 		s.cfg.Logger.Warn("admin: render page", "err", err)
 	}
-}
-
-// humanAge writes an age the way people say it: 45s, 11m, 5h12m, 3d4h.
-func humanAge(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh%dm", int(d.Hours()), int(d.Minutes())%60)
-	}
-	return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
 }
 
 // kindOf classifies a JSON-decoded value for the recursive template.

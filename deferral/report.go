@@ -8,6 +8,7 @@ import (
 
 	"github.com/deferproxy/deferproxy/catalog"
 	"github.com/deferproxy/deferproxy/engine"
+	"github.com/deferproxy/deferproxy/internal/age"
 	"github.com/deferproxy/deferproxy/rewrite"
 )
 
@@ -132,7 +133,7 @@ func (s *session) deliver(r *report, prod *catalog.Manifest) []engine.Message {
 			if stale {
 				out = append(out, warning(fmt.Sprintf(
 					"deferproxy: the production manifest is stale: generated %s ago (stale_after %s); deferred reads may not match production",
-					HumanAge(now.Sub(md.GeneratedTime)), e.cfg.StaleAfter)))
+					age.Human(now.Sub(md.GeneratedTime)), e.cfg.StaleAfter)))
 			}
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/deferproxy/deferproxy/catalog"
 	"github.com/deferproxy/deferproxy/engine"
+	"github.com/deferproxy/deferproxy/internal/age"
 	"github.com/deferproxy/deferproxy/rewrite"
 )
 
@@ -384,7 +385,7 @@ func (e *Engine) statusLine() string {
 	}
 	rs := e.runStatus(m)
 	line := fmt.Sprintf("production run %s (generated_at %s, dbt %s) from %s; %d nodes; age %s",
-		rs.Label, m.Metadata().GeneratedAt, rs.DBTVersion, rs.Source, rs.Nodes, HumanAge(time.Duration(rs.AgeSeconds*float64(time.Second))))
+		rs.Label, m.Metadata().GeneratedAt, rs.DBTVersion, rs.Source, rs.Nodes, age.Human(time.Duration(rs.AgeSeconds*float64(time.Second))))
 	if rs.URL != "" {
 		line += "; " + rs.URL
 	}

@@ -1,7 +1,6 @@
 package deferral
 
 import (
-	"fmt"
 	"sync"
 	"time"
 
@@ -114,19 +113,4 @@ func (r *recentRing) list() []RecentDeferral {
 		out = append(out, r.buf[(r.next-i+len(r.buf))%len(r.buf)])
 	}
 	return out
-}
-
-// HumanAge writes an age the way people say it: 45s, 11m, 5h12m, 3d4h; "unknown" when there is none.
-func HumanAge(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return "unknown"
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh%dm", int(d.Hours()), int(d.Minutes())%60)
-	}
-	return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
 }

@@ -19,7 +19,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
-	"github.com/deferproxy/deferproxy/deferral"
+	"github.com/deferproxy/deferproxy/internal/age"
 	"github.com/deferproxy/deferproxy/tally"
 )
 
@@ -187,7 +187,7 @@ func printExecSummary(ctx context.Context, w io.Writer, addr, tag string) {
 	r := doc.Engine.Production
 	line := "deferproxy: production run " + r.Label
 	if !r.FinishedAt.IsZero() {
-		line += ", finished " + r.FinishedAt.UTC().Format("2006-01-02 15:04 UTC") + " (" + deferral.HumanAge(time.Since(r.FinishedAt)) + " ago)"
+		line += ", finished " + r.FinishedAt.UTC().Format("2006-01-02 15:04 UTC") + " (" + age.Human(time.Since(r.FinishedAt)) + " ago)"
 	}
 	if r.Stale {
 		line += ", STALE"

@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/deferproxy/deferproxy/catalog"
-	"github.com/deferproxy/deferproxy/deferral"
+	"github.com/deferproxy/deferproxy/internal/age"
 )
 
 func newManifestCmd() *cobra.Command {
@@ -77,7 +77,7 @@ func showManifest(ctx context.Context, w io.Writer, source string, cfg Config, t
 		p("job            %s\n", run.Job)
 	}
 	if !run.FinishedAt.IsZero() {
-		p("finished       %s (%s ago)\n", run.FinishedAt.UTC().Format(time.RFC3339), deferral.HumanAge(time.Since(run.FinishedAt)))
+		p("finished       %s (%s ago)\n", run.FinishedAt.UTC().Format(time.RFC3339), age.Human(time.Since(run.FinishedAt)))
 	}
 	if run.URL != "" {
 		p("url            %s\n", run.URL)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/deferproxy/deferproxy/admin"
 	"github.com/deferproxy/deferproxy/deferral"
+	"github.com/deferproxy/deferproxy/internal/age"
 )
 
 // statusDoc is admin's /status document with the engine part decoded as the engine's own type.
@@ -152,7 +153,7 @@ func printStatus(w io.Writer, d statusDoc) {
 	if r := e.Production; r != nil {
 		p("  run            %s\n", r.Label)
 		if !r.FinishedAt.IsZero() {
-			p("  finished       %s (%s ago)\n", r.FinishedAt.UTC().Format(time.RFC3339), deferral.HumanAge(time.Since(r.FinishedAt)))
+			p("  finished       %s (%s ago)\n", r.FinishedAt.UTC().Format(time.RFC3339), age.Human(time.Since(r.FinishedAt)))
 		}
 		if r.URL != "" {
 			p("  url            %s\n", r.URL)
@@ -163,7 +164,7 @@ func printStatus(w io.Writer, d statusDoc) {
 		}
 		p("  invocation id  %s\n", r.InvocationID)
 		p("  dbt version    %s\n", r.DBTVersion)
-		age := deferral.HumanAge(time.Duration(r.AgeSeconds * float64(time.Second)))
+		age := age.Human(time.Duration(r.AgeSeconds * float64(time.Second)))
 		stale := ""
 		if r.Stale {
 			stale = "  STALE: production has not run successfully since; deferred reads may be old"
@@ -213,5 +214,5 @@ func ago(t time.Time) string {
 	if t.IsZero() {
 		return "never"
 	}
-	return deferral.HumanAge(time.Since(t)) + " ago"
+	return age.Human(time.Since(t)) + " ago"
 }
