@@ -95,8 +95,7 @@ type instance struct {
 	adminLn net.Listener
 	errc    chan error // first error of a listener that stopped on its own
 	cancel  context.CancelFunc
-	done    chan struct{} // closed when every Serve goroutine has returned
-	served  int           // number of Serve goroutines
+	served  int // number of Serve goroutines
 	exited  chan struct{}
 }
 
