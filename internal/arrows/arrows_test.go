@@ -65,6 +65,7 @@ func TestArrows(t *testing.T) {
 		"catalog":      {"rewrite"},                                      // manifests, dev catalog, decisions
 		"deferral":     {"engine", "catalog", "rewrite", "internal/age"}, // the engine: no front end, no admin, no command
 		"proxy":        {"engine"},                                       // the PostgreSQL front end: the contract only
+		"snowflake":    {"engine"},                                       // the Snowflake HTTP front end: the contract only
 	}
 	for name, want := range allowed {
 		p, ok := pkgs[name]

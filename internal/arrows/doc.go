@@ -1,8 +1,8 @@
 // Package arrows holds the test that keeps deferproxy's import arrows pointing one way (docs/ARCHITECTURE.md):
 //
-//	cmd/deferproxy → proxy, admin, deferral, catalog, rewrite, engine
-//	proxy (front end) → engine          deferral (the engine) → engine, catalog, rewrite
-//	catalog → rewrite                   rewrite, engine, admin → nothing of ours
+//	cmd/deferproxy → proxy, snowflake, admin, deferral, catalog, rewrite, engine
+//	proxy, snowflake (front ends) → engine      deferral (the engine) → engine, catalog, rewrite
+//	catalog → rewrite                           rewrite, engine, admin → nothing of ours
 //
 // Only rewrite reads SQL (imports pg_query), and the binary does not link the test harness.
 package arrows
