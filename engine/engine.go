@@ -156,3 +156,24 @@ type Listing struct {
 	Database, Schema string
 	ID               uint64
 }
+
+// ServerError is an error the warehouse answered a statement with, as the front end decoded it. Only errors are
+// decoded: everything else the warehouse sends stays the front end's business.
+type ServerError struct {
+	Code     string // SQLSTATE ("42P01": undefined_table)
+	Message  string // the primary message, as the warehouse wrote it (it may be localised)
+	Detail   string // optional
+	Hint     string // optional: the warehouse's own hint
+	Position int    // 1-based character position in the statement text; 0 when the error has none
+}
+
+// ErrorExplainer is implemented by a Session that can explain some of the warehouse's errors (a relation that does
+// not exist because the engine could not map it to a dbt node, say). A front end that relays the warehouse's errors
+// calls ServerError for each one on the goroutine that reads the server, and adds a non-empty answer to what the
+// client gets as a hint, keeping everything else of the error as the warehouse sent it. It is an interface of its
+// own, not a method of Session, so that front ends and wrappers that do not relay errors need not implement it.
+type ErrorExplainer interface {
+	// ServerError returns a hint for err, or "" to leave the error as it is. It must be cheap for errors it does not
+	// explain (a comparison of the code).
+	ServerError(ctx context.Context, err ServerError) (hint string)
+}

@@ -1,7 +1,12 @@
 package proxy
 
 import (
+	"encoding/binary"
+	"strconv"
+
 	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/deferproxy/deferproxy/engine"
 )
 
 // SQLSTATEs of the errors the proxy itself sends to clients.
@@ -89,4 +94,83 @@ func errorField(body []byte, t byte) (string, bool) {
 		i = j + 1
 	}
 	return "", false
+}
+
+// serverError decodes the fields of an ErrorResponse body a Hook may explain.
+func serverError(body []byte) engine.ServerError {
+	var e engine.ServerError
+	for i := 0; i < len(body) && body[i] != 0; {
+		ft := body[i]
+		i++
+		j := i
+		for j < len(body) && body[j] != 0 {
+			j++
+		}
+		v := body[i:j]
+		switch ft {
+		case 'C':
+			e.Code = string(v)
+		case 'M':
+			e.Message = string(v)
+		case 'D':
+			e.Detail = string(v)
+		case 'H':
+			e.Hint = string(v)
+		case 'P':
+			e.Position, _ = strconv.Atoi(string(v))
+		}
+		i = j + 1
+	}
+	return e
+}
+
+// withHint returns the ErrorResponse msg (header included) with hint added: appended on a new line to the server's
+// own hint ('H'), or as a new hint field at the end. Every other byte is the server's. nil when msg is not a
+// well-formed ErrorResponse (it is then forwarded as it is).
+func withHint(msg []byte, hint string) []byte {
+	if len(msg) < 6 || msg[len(msg)-1] != 0 {
+		return nil
+	}
+	body := msg[5:]
+	// The last 'H' is the one a client keeps (PostgreSQL sends at most one).
+	lastH, i := -1, 0
+	for i < len(body) && body[i] != 0 {
+		j := i + 1
+		for j < len(body) && body[j] != 0 {
+			j++
+		}
+		if j >= len(body) {
+			return nil // a field without its NUL
+		}
+		if body[i] == 'H' {
+			lastH = i
+		}
+		i = j + 1
+	}
+	if i != len(body)-1 {
+		return nil // bytes after the terminating NUL
+	}
+	out := make([]byte, 0, len(msg)+len(hint)+2)
+	out = append(out, msg[:5]...)
+	for i = 0; body[i] != 0; {
+		j := i + 1
+		for body[j] != 0 {
+			j++
+		}
+		out = append(out, body[i:j]...)
+		if i == lastH {
+			out = append(out, '\n')
+			out = append(out, hint...)
+		}
+		out = append(out, 0)
+		i = j + 1
+	}
+	if lastH < 0 {
+		out = append(out, 'H')
+		out = append(out, hint...)
+		out = append(out, 0)
+	}
+	out = append(out, 0)
+	binary.BigEndian.PutUint32(out[1:5], uint32(len(out)-1))
+	return out
 }

@@ -60,6 +60,14 @@ type SessionHook interface {
 	Close()
 }
 
+// ErrorHinter is an optional interface of a SessionHook. When the session's hook implements it, the proxy decodes each
+// ErrorResponse the server sends the client (errors only: every other message stays raw bytes) and hands it to
+// ErrorHint; a non-empty answer becomes the error's hint (after the server's own hint, if it sent one), and every
+// other field reaches the client byte for byte as the server sent it.
+type ErrorHinter interface {
+	ErrorHint(ctx context.Context, err engine.ServerError) (hint string)
+}
+
 // EngineHook makes a defer engine (the protocol-neutral contract of package engine) the proxy's Hook: verdicts map to
 // PostgreSQL's messages — a Message to a NoticeResponse (SQLSTATE 00000 for a NOTICE, 01000 for a WARNING), a
 // Refusal to an ErrorResponse with its code — and ReadyForQuery's status byte to the session's transaction state.
@@ -68,11 +76,25 @@ func EngineHook(e engine.Engine) Hook { return engineHook{e} }
 type engineHook struct{ e engine.Engine }
 
 func (h engineHook) OpenSession(ctx context.Context, info SessionInfo) SessionHook {
-	return engineSession{h.e.OpenSession(ctx, engine.SessionInfo{ID: info.ID, User: info.User, Database: info.Database,
-		ApplicationName: info.ApplicationName, Params: info.Params, RemoteAddr: info.RemoteAddr})}
+	s := h.e.OpenSession(ctx, engine.SessionInfo{ID: info.ID, User: info.User, Database: info.Database,
+		ApplicationName: info.ApplicationName, Params: info.Params, RemoteAddr: info.RemoteAddr})
+	if x, ok := s.(engine.ErrorExplainer); ok {
+		return explainingSession{engineSession{s}, x}
+	}
+	return engineSession{s}
 }
 
 type engineSession struct{ s engine.Session }
+
+// explainingSession is an engine session that explains server errors: only then does the proxy decode them.
+type explainingSession struct {
+	engineSession
+	x engine.ErrorExplainer
+}
+
+func (s explainingSession) ErrorHint(ctx context.Context, err engine.ServerError) string {
+	return s.x.ServerError(ctx, err)
+}
 
 func (s engineSession) Statement(ctx context.Context, _ StatementKind, sql string) StatementResult {
 	return statementResult(s.s.Statement(ctx, sql))

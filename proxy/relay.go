@@ -135,8 +135,9 @@ func (c *clientSide) message(p *pump, typ byte, msg []byte, at int) error {
 // serverSide is the upstream→client handler.
 type serverSide struct {
 	ss       *session
-	z        uint64 // ReadyForQuery seen
-	p1, b2   int    // ParseComplete, BindComplete seen in the current segment
+	hinter   ErrorHinter // the session's hook, when it explains server errors (ErrorResponses are then read whole)
+	z        uint64      // ReadyForQuery seen
+	p1, b2   int         // ParseComplete, BindComplete seen in the current segment
 	injected []injection
 }
 
@@ -160,7 +161,7 @@ func (u *serverSide) header(p *pump, typ byte) (bool, error) {
 		u.b2++
 		return u.current() != nil, nil
 	case 'E':
-		return u.current() != nil, nil
+		return u.hinter != nil || u.current() != nil, nil
 	}
 	return false, nil
 }
@@ -228,6 +229,14 @@ func (u *serverSide) message(p *pump, typ byte, msg []byte, at int) error {
 				u.injected = u.injected[1:]
 			}
 			return nil
+		}
+		if u.hinter != nil {
+			if hint := u.hinter.ErrorHint(ss.ctx, serverError(msg[5:])); hint != "" {
+				if b := withHint(msg, hint); b != nil {
+					p.emit(b)
+					return nil
+				}
+			}
 		}
 	}
 	p.forward(at, at+len(msg))

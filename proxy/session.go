@@ -253,6 +253,7 @@ func (ss *session) loop() {
 
 	cs := &clientSide{ss: ss}
 	us := &serverSide{ss: ss}
+	us.hinter, _ = ss.hook.(ErrorHinter)
 	cw, uw := &watchClientPlain, &watchServerPlain
 	if ss.hook != nil {
 		cw, uw = &watchClientHook, &watchServerHook

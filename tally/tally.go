@@ -154,3 +154,11 @@ func (s *session) Statement(ctx context.Context, sql string) engine.Verdict {
 	}
 	return v
 }
+
+// ServerError implements engine.ErrorExplainer by asking the wrapped session, when it explains errors.
+func (s *session) ServerError(ctx context.Context, err engine.ServerError) string {
+	if x, ok := s.Session.(engine.ErrorExplainer); ok {
+		return x.ServerError(ctx, err)
+	}
+	return ""
+}
