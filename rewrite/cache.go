@@ -23,6 +23,7 @@ type Cache struct {
 	mu     sync.Mutex
 	exact  lru // text → *Analysis
 	shapes lru // shape key → *shapeEntry
+	lexed  lru // Snowflake text → *Analysis (Lex)
 	flight singleflight.Group
 
 	hits, shapeHits, misses atomic.Uint64
@@ -49,7 +50,30 @@ func NewCache(n int) *Cache {
 	if n < 1 {
 		n = 1
 	}
-	return &Cache{exact: newLRU(n), shapes: newLRU(n)}
+	return &Cache{exact: newLRU(n), shapes: newLRU(n), lexed: newLRU(n)}
+}
+
+// Lex returns the lexer's analysis of sql in dialect d (LexAnalyze: the reader of Snowflake SQL, SPEC §11), cached by
+// exact text apart from the parser's analyses. Lexing is cheap, so there are no literal shapes and no merging of
+// concurrent misses.
+func (c *Cache) Lex(sql string, d Dialect) *Analysis {
+	c.mu.Lock()
+	v, ok := c.lexed.get(sql)
+	c.mu.Unlock()
+	if ok {
+		if a := v.(*Analysis); a.Dialect == d {
+			c.hits.Add(1)
+			return a
+		}
+	}
+	c.misses.Add(1)
+	a := LexAnalyze(sql, d)
+	if len(sql) <= maxCachedText {
+		c.mu.Lock()
+		c.lexed.put(sql, a)
+		c.mu.Unlock()
+	}
+	return a
 }
 
 // Get returns the cached analysis of exactly sql, if any.

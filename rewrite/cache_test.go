@@ -58,3 +58,24 @@ func TestCacheConcurrent(t *testing.T) {
 		t.Errorf("stats = %+v", st)
 	}
 }
+
+func TestCacheLex(t *testing.T) {
+	c := NewCache(2)
+	sql := "select * from db.dbt_dev.t // c\n;"
+	a := c.Lex(sql, Snowflake)
+	if a.Parsed || a.Dialect != Snowflake || len(a.Statements) != 1 || len(a.Statements[0].References) != 1 {
+		t.Fatalf("Lex: %+v", a)
+	}
+	if b := c.Lex(sql, Snowflake); b != a {
+		t.Fatal("the second Lex of the same text was not the cached analysis")
+	}
+	if p := c.Lex(sql, Postgres); p == a || p.Dialect != Postgres {
+		t.Fatal("a cached Snowflake analysis was handed out for another dialect")
+	}
+	if st := c.Stats(); st.Hits != 1 || st.Misses != 2 {
+		t.Fatalf("stats %+v, want 1 hit and 2 misses", st)
+	}
+	if _, ok := c.Get(sql); ok {
+		t.Fatal("a lexed analysis is in the parser's exact cache")
+	}
+}

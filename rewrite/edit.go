@@ -38,7 +38,8 @@ func Rewrite(sql string, a *Analysis, r Resolver) (Result, error) {
 			// merge with them, so its outer parts are quoted in that case.
 			quoteFirst := ref.Start > 0 && isIdentCont(sql[ref.Start-1])
 			quoteLast := ref.End < len(sql) && isIdentCont(sql[ref.End])
-			to := separate(sql, ref.Start, ref.End, joinName(parts, a.Dialect, quoteFirst, quoteLast))
+			to := separate(sql, ref.Start, ref.End, joinName(parts, a.Dialect, quoteFirst, quoteLast,
+				lowerBare(sql[ref.Start:ref.End], a.Dialect)))
 			from := sql[ref.Start:ref.End]
 			if to == from {
 				continue
@@ -111,7 +112,8 @@ func requalify(sql string, a *Analysis, ds []Deferral, toParts [][]string) []Def
 				parts[0] = to[0]
 			}
 			quoteFirst := q.Start > 0 && isIdentCont(sql[q.Start-1])
-			text := separate(sql, q.Start, q.End, joinName(parts, a.Dialect, quoteFirst, false))
+			text := separate(sql, q.Start, q.End, joinName(parts, a.Dialect, quoteFirst, false,
+				lowerBare(sql[q.Start:q.End], a.Dialect)))
 			if text != sql[q.Start:q.End] {
 				out = append(out, Deferral{Ref: q, From: sql[q.Start:q.End], To: text})
 			}
@@ -142,7 +144,8 @@ func separate(sql string, start, end int, to string) string {
 }
 
 // joinName writes name parts as SQL, each quoted only when needed, or always for the first/last part when asked.
-func joinName(parts []string, d Dialect, quoteFirst, quoteLast bool) string {
+// lower writes the bare parts in lower case (Snowflake folds them back to the same name).
+func joinName(parts []string, d Dialect, quoteFirst, quoteLast, lower bool) string {
 	var b strings.Builder
 	for i, p := range parts {
 		if i > 0 {
@@ -152,9 +155,28 @@ func joinName(parts []string, d Dialect, quoteFirst, quoteLast bool) string {
 			b.WriteString(`"` + strings.ReplaceAll(p, `"`, `""`) + `"`)
 			continue
 		}
-		b.WriteString(QuoteIdent(p, d))
+		q := QuoteIdent(p, d)
+		if lower && q == p {
+			q = asciiLower(p)
+		}
+		b.WriteString(q)
 	}
 	return b.String()
+}
+
+// lowerBare reports whether a Snowflake name is written the way dbt-snowflake renders relations — unquoted, in lower
+// case — so that its replacement is written the same way: analytics.stg_orders rather than ANALYTICS.STG_ORDERS,
+// which Snowflake resolves identically (SPEC §11). A name written otherwise gets the upper-case bare form.
+func lowerBare(written string, d Dialect) bool {
+	if d != Snowflake {
+		return false
+	}
+	for i := 0; i < len(written); i++ {
+		if c := written[i]; c == '"' || c >= 'A' && c <= 'Z' {
+			return false
+		}
+	}
+	return true
 }
 
 // Edit replaces the bytes sql[Start:End] with Text.

@@ -79,21 +79,24 @@ type lexer struct {
 	refs  []Reference
 	quals []Reference // column qualifiers (Statement.Qualifiers)
 	schms []Reference // schemas dropped, renamed, re-owned or granted on (Statement.Schemas)
+	ident []Reference // Snowflake names given to IDENTIFIER('…') (Statement.Identified)
 	// strs and flags are arenas the references' Parts, Normalized and Quoted slices are cut from.
 	strs  []string
 	flags []bool
 
 	// Statement state.
-	stmtStart int // byte offset where the current statement began
-	refStart  int // index in refs of the current statement's first reference
-	qualStart int // index in quals of the current statement's first qualifier
-	schmStart int // index in schms of the current statement's first schema
-	hasTokens bool
-	kind      string
-	ddl       bool
-	catalog   bool
-	sawSelect bool
-	atomic    int // BEGIN ATOMIC … END nesting of a SQL-standard function body (';' does not end the statement)
+	stmtStart  int  // byte offset where the current statement began
+	refStart   int  // index in refs of the current statement's first reference
+	qualStart  int  // index in quals of the current statement's first qualifier
+	schmStart  int  // index in schms of the current statement's first schema
+	identStart int  // index in ident of the current statement's first IDENTIFIER name
+	use        *Use // a Snowflake USE statement's effect
+	hasTokens  bool
+	kind       string
+	ddl        bool
+	catalog    bool
+	sawSelect  bool
+	atomic     int // BEGIN ATOMIC … END nesting of a SQL-standard function body (';' does not end the statement)
 
 	levels [maxLevels]level
 	depth  int // index into levels; levels deeper than maxLevels are counted in overflow
@@ -226,6 +229,8 @@ func (l *lexer) beginStatement(at int) {
 	l.refStart = len(l.refs)
 	l.qualStart = len(l.quals)
 	l.schmStart = len(l.schms)
+	l.identStart = len(l.ident)
+	l.use = nil
 	l.prevTok = token{}
 	l.hasTokens = false
 	l.kind = ""
@@ -261,9 +266,13 @@ func (l *lexer) endStatement(at int) {
 	if len(schms) == 0 {
 		schms = nil
 	}
+	var idents []Reference
+	if len(l.ident) > l.identStart {
+		idents = l.ident[l.identStart:len(l.ident):len(l.ident)]
+	}
 	l.stmts = append(l.stmts, Statement{
 		Start: l.stmtStart, End: at, Kind: kind, CatalogQuery: l.catalog, DDL: l.ddl, References: refs,
-		Qualifiers: quals, Schemas: schms,
+		Qualifiers: quals, Schemas: schms, Identified: idents, Use: l.use,
 	})
 }
 
@@ -600,6 +609,9 @@ func (l *lexer) statement(k kw, first bool) bool {
 		l.kind = "SET"
 	case kwShow:
 		l.kind = "SHOW"
+		if l.dialect == Snowflake {
+			l.showColumns()
+		}
 	case kwBegin, kwStart:
 		l.kind = "BEGIN"
 	case kwCommit, kwEnd:
@@ -616,8 +628,14 @@ func (l *lexer) statement(k kw, first bool) bool {
 		l.kind = "ANALYZE"
 	case kwUse:
 		l.kind = "USE"
+		if l.dialect == Snowflake {
+			l.useStmt()
+		}
 	case kwDescribe:
 		l.kind = "DESCRIBE"
+		if l.dialect == Snowflake {
+			l.describe()
+		}
 	case kwCall:
 		l.kind = "CALL"
 	case kwDeclare:
@@ -1041,6 +1059,18 @@ func (l *lexer) name(t token, k kw) (n name, ok bool) {
 		}
 		dotGap := l.s.gap
 		p := l.s.next()
+		if l.dialect == Snowflake && n.n == 1 && !dotGap && !l.s.gap && l.isPunct(p, '.') {
+			// db..t: Snowflake's PUBLIC schema, an empty part between the dots.
+			if q := l.s.next(); (q.kind == tkWord || q.kind == tkQuoted) && !l.s.gap {
+				n.parts[1] = namePart{start: p.start, end: p.start}
+				n.parts[2] = namePart{start: q.start, end: q.end, quoted: q.kind == tkQuoted}
+				n.n = 3
+				continue
+			}
+			l.s.pos, l.s.gap = pos, gap
+			n.unsure = true
+			return n, true
+		}
 		if p.kind != tkWord && p.kind != tkQuoted {
 			if p.kind == tkOp && p.end == p.start+1 && l.s.src[p.start] == '*' && !dotGap && !l.s.gap {
 				n.star = true // s.t.*: consumed
@@ -1089,6 +1119,7 @@ func (l *lexer) place(n *name, exp expectation) {
 	}
 	if exp == expRead {
 		if n.call {
+			l.identified(n, Read)
 			return // a function: pg_input_error_info(…) is no catalog relation either
 		}
 		l.noteCatalog(n)
@@ -1105,6 +1136,7 @@ func (l *lexer) place(n *name, exp expectation) {
 		if n.n == 1 && !n.parts[0].quoted {
 			switch keywordOf(l.s.src[n.parts[0].start:n.parts[0].end]) {
 			case kwIdentifier, kwTable:
+				l.identified(n, Write)
 				return
 			}
 		}
@@ -1183,6 +1215,9 @@ func (l *lexer) appendRef(refs []Reference, n *name, role Role) []Reference {
 		v := l.strs[si+i]
 		if !n.parts[i].quoted {
 			v = foldIdent(v, l.dialect)
+		}
+		if n.parts[i].start == n.parts[i].end {
+			v = "PUBLIC" // the empty schema of Snowflake's db..t
 		}
 		if l.dialect == Postgres && len(v) > pgMaxIdentLen {
 			v = normalizePart(v, true, Postgres) // truncated as the server does (v is already folded)

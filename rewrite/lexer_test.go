@@ -200,7 +200,7 @@ func TestLexAnalyze(t *testing.T) {
 		{"sf drop", Snowflake, `drop table if exists db.s.m__dbt_backup cascade`, "DROP", []string{`write db.s.m__dbt_backup => DB.S.M__DBT_BACKUP`}},
 		{"sf truncate", Snowflake, `truncate table if exists db.s.t`, "TRUNCATE", []string{`write db.s.t => DB.S.T`}},
 		{"sf grant", Snowflake, `grant select on table db.s.t to role reporter`, "GRANT", []string{`write db.s.t => DB.S.T`}},
-		{"sf show and describe", Snowflake, `show terse objects in schema db.s; describe table db.s.t`, "SHOW", nil},
+		{"sf show and describe", Snowflake, `show terse objects in schema db.s; describe table db.s.t`, "SHOW", []string{`read db.s.t => DB.S.T`}},
 		{"sf qualify and connect by", Snowflake,
 			`select * from db.s.t qualify row_number() over (partition by a, b order by c) = 1`, "SELECT", []string{`read db.s.t => DB.S.T`}},
 		{"sf information schema", Snowflake, `select * from db.information_schema.tables where table_schema = 'S'`, "SELECT",

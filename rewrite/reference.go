@@ -77,6 +77,23 @@ type Statement struct {
 	// Literals are, for a catalog query, the string literals it compares with catalog columns that hold relation
 	// name parts (SPEC §5.5), in text order.
 	Literals []Literal
+	// Identified are, in Snowflake SQL, the relation names given as a string literal to IDENTIFIER('…') or
+	// TABLE('…'), in text order: Start and End span the literal (quotes included), Parts are read from inside it,
+	// Role is that of the position. They are never rewritten (the server resolves them), but a write target among
+	// them is checked by the write guard (SPEC §6, §11).
+	Identified []Reference
+	// Use is what a Snowflake USE statement makes current; nil for every other statement (SPEC §11).
+	Use *Use
+}
+
+// Use is the database and schema a Snowflake USE [DATABASE|SCHEMA] statement makes current, normalised (unquoted
+// parts folded to upper case).
+type Use struct {
+	// Database is the database made current; "" when the statement keeps the current one (USE SCHEMA s).
+	Database string
+	// Schema is the schema made current; "" for USE DATABASE, after which Snowflake's current schema is PUBLIC
+	// when the database has one.
+	Schema string
 }
 
 // Analysis is the result of analysing a SQL string. It is immutable and may be shared (the cache hands out one
