@@ -5,6 +5,7 @@ package admin
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/deferproxy/deferproxy/secret"
 )
 
 // StatusSource is anything that can describe itself as a JSON-able value; the defer engine satisfies it. When the
@@ -69,6 +72,9 @@ type Config struct {
 	// ExecDevManifest takes the dev manifest `deferproxy exec` uploads for its tag's sessions (PUT
 	// /exec/{tag}/manifest) and says what it loaded; nil disables the route.
 	ExecDevManifest func(tag string, body io.Reader) (string, error)
+	// Secrets are scrubbed from everything the listener shows (/status, /readyz, the page), whatever part of the
+	// process put them in a status or an error; nil scrubs nothing.
+	Secrets *secret.Set
 	// ReadyTimeout bounds one /readyz check (default 2s).
 	ReadyTimeout time.Duration
 	// Logger receives listener errors; nil discards them.
@@ -193,7 +199,46 @@ func (s *Server) Snapshot(ctx context.Context) Status {
 	if s.cfg.Engine != nil {
 		st.Engine = s.cfg.Engine.Status()
 	}
+	if s.cfg.Secrets != nil {
+		st.Upstream = s.cfg.Secrets.Scrub(st.Upstream)
+		st.ReadyError = s.cfg.Secrets.Scrub(st.ReadyError)
+		st.EngineNote = s.cfg.Secrets.Scrub(st.EngineNote)
+		st.Engine = s.scrubValue(st.Engine)
+	}
 	return st
+}
+
+// scrubValue returns the engine's status as the same JSON document with every string scrubbed of the configured
+// secrets: the strings are scrubbed decoded, so that JSON's escaping cannot hide a secret from the scrubber.
+func (s *Server) scrubValue(v any) any {
+	if v == nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return v
+	}
+	var doc any
+	if json.Unmarshal(b, &doc) != nil {
+		return v
+	}
+	var walk func(any) any
+	walk = func(x any) any {
+		switch t := x.(type) {
+		case string:
+			return s.cfg.Secrets.Scrub(t)
+		case map[string]any:
+			for k, e := range t {
+				t[k] = walk(e)
+			}
+		case []any:
+			for i, e := range t {
+				t[i] = walk(e)
+			}
+		}
+		return x
+	}
+	return walk(doc)
 }
 
 func (s *Server) checkReady(ctx context.Context) error {

@@ -16,7 +16,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if err := s.checkReady(r.Context()); err != nil {
 		w.WriteHeader(http.StatusServiceUnavailable)
-		w.Write([]byte("not ready: " + err.Error() + "\n"))
+		w.Write([]byte("not ready: " + s.cfg.Secrets.Scrub(err.Error()) + "\n"))
 		return
 	}
 	w.Write([]byte("ready\n"))

@@ -13,6 +13,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/deferproxy/deferproxy/secret"
 )
 
 // Existence answers whether a relation exists in the dev target. DevCatalog implements it over PostgreSQL;
@@ -115,7 +117,7 @@ func NewDevCatalog(cfg DevCatalogConfig) (*DevCatalog, error) {
 	}
 	base, err := pgxpool.ParseConfig(cfg.DSN)
 	if err != nil {
-		return nil, fmt.Errorf("catalog DSN: %w (give a postgres:// URL or key=value DSN for catalog queries)", err)
+		return nil, fmt.Errorf("catalog DSN: %w (give a postgres:// URL or key=value DSN for catalog queries)", secret.ConnError(cfg.DSN, err))
 	}
 	base.MaxConns = cfg.MaxConns
 	base.MinConns = 0

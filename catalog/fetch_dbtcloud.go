@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/deferproxy/deferproxy/secret"
 )
 
 // dbtCloudFetcher follows dbt Cloud's latest successful production run (API v2):
@@ -38,7 +40,7 @@ const envRunsScanned = 20
 func newDbtCloudFetcher(source string, opts SourceOptions) (*dbtCloudFetcher, error) {
 	rest := source[len("dbt-cloud://"):]
 	parts := strings.Split(strings.Trim(rest, "/"), "/")
-	f := &dbtCloudFetcher{base: strings.TrimRight(opts.DbtCloudURL, "/"), token: opts.DbtCloudToken, client: httpClient(opts), shown: source}
+	f := &dbtCloudFetcher{base: strings.TrimRight(opts.DbtCloudURL, "/"), token: opts.DbtCloudToken, client: httpClient(opts), shown: secret.DSN(source)}
 	if f.base == "" {
 		f.base = "https://cloud.getdbt.com"
 	}
@@ -143,7 +145,7 @@ func (f *dbtCloudFetcher) artifact(ctx context.Context, r dbtCloudRun) (*Fetched
 	}
 	resp, err := f.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("dbt Cloud run %d manifest: %w", r.ID, redactURLError(err))
+		return nil, fmt.Errorf("dbt Cloud run %d manifest: %w", r.ID, secret.URLError(err))
 	}
 	if resp.StatusCode == http.StatusNotFound {
 		resp.Body.Close()

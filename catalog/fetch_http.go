@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+
+	"github.com/deferproxy/deferproxy/secret"
 )
 
 // httpFetcher polls an HTTP(S) URL with conditional requests (ETag / Last-Modified). Compressed transfer
@@ -26,9 +28,9 @@ type httpFetcher struct {
 func newHTTPFetcher(source string, opts SourceOptions) (*httpFetcher, error) {
 	u, err := url.Parse(source)
 	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("manifest source %q is not a valid URL", redactSource(source))
+		return nil, fmt.Errorf("manifest source %q is not a valid URL", secret.DSN(source))
 	}
-	return &httpFetcher{url: source, shown: redactSource(source), headers: opts.Headers, client: httpClient(opts)}, nil
+	return &httpFetcher{url: source, shown: secret.DSN(source), headers: opts.Headers, client: httpClient(opts)}, nil
 }
 
 // httpClient is the client of HTTP-based sources: a response's headers must arrive within RequestTimeout.
@@ -61,7 +63,7 @@ func (f *httpFetcher) Fetch(ctx context.Context) (*Fetched, error) {
 	f.mu.Unlock()
 	resp, err := f.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("manifest %s: %w", f.shown, redactURLError(err))
+		return nil, fmt.Errorf("manifest %s: %w", f.shown, secret.URLError(err))
 	}
 	if resp.StatusCode == http.StatusNotModified {
 		resp.Body.Close()
@@ -107,7 +109,7 @@ const maxAPIResponse = 32 << 20
 func doJSON(client *http.Client, req *http.Request, what string, v any) error {
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s: %w", what, redactURLError(err))
+		return fmt.Errorf("%s: %w", what, secret.URLError(err))
 	}
 	if err := statusError(resp, what); err != nil {
 		return err

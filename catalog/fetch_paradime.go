@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/deferproxy/deferproxy/secret"
 )
 
 // paradimeFetcher follows the latest successful Bolt run of a schedule through Paradime's GraphQL API (SPEC §9):
@@ -43,7 +45,7 @@ func newParadimeFetcher(source string, opts SourceOptions) (*paradimeFetcher, er
 		return nil, fmt.Errorf("manifest source %s needs Paradime API credentials: set PARADIME_API_ENDPOINT, PARADIME_API_KEY and PARADIME_API_SECRET (Paradime: Settings → Workspaces → API keys)", source)
 	}
 	return &paradimeFetcher{schedule: schedule, endpoint: opts.ParadimeEndpoint, key: opts.ParadimeKey, secret: opts.ParadimeSecret,
-		client: httpClient(opts), shown: source}, nil
+		client: httpClient(opts), shown: secret.DSN(source)}, nil
 }
 
 func (f *paradimeFetcher) String() string { return f.shown }
@@ -56,7 +58,7 @@ func (f *paradimeFetcher) gql(ctx context.Context, query, field string, vars map
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.endpoint, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("Paradime API endpoint %q: %w", redactSource(f.endpoint), err)
+		return fmt.Errorf("Paradime API endpoint %q: %w", secret.DSN(f.endpoint), err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-API-KEY", f.key)
@@ -176,12 +178,12 @@ func (f *paradimeFetcher) manifestOf(ctx context.Context, r boltRun) (*Fetched, 
 func (f *paradimeFetcher) download(ctx context.Context, r boltRun, rawURL string) (*Fetched, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
-		return nil, fmt.Errorf("Bolt run %d manifest URL: %w", r.ID, redactURLError(err))
+		return nil, fmt.Errorf("Bolt run %d manifest URL: %w", r.ID, secret.URLError(err))
 	}
 	what := fmt.Sprintf("Bolt run %d manifest", r.ID)
 	resp, err := f.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, redactURLError(err))
+		return nil, fmt.Errorf("%s: %w", what, secret.URLError(err))
 	}
 	if err := statusError(resp, what); err != nil {
 		return nil, err

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/deferproxy/deferproxy/secret"
 )
 
 // s3Fetcher polls an S3 object by ETag (GetObject with If-None-Match). Credentials come from the AWS SDK's standard
@@ -29,7 +31,7 @@ type s3Fetcher struct {
 func newS3Fetcher(source string, opts SourceOptions) (*s3Fetcher, error) {
 	u, err := url.Parse(source)
 	if err != nil || u.Host == "" || strings.Trim(u.Path, "/") == "" {
-		return nil, fmt.Errorf("manifest source %q: write it as s3://bucket/path/to/manifest.json", redactSource(source))
+		return nil, fmt.Errorf("manifest source %q: write it as s3://bucket/path/to/manifest.json", secret.DSN(source))
 	}
 	return &s3Fetcher{bucket: u.Host, key: strings.TrimPrefix(u.Path, "/"), shown: "s3://" + u.Host + u.Path, opts: opts}, nil
 }
@@ -85,7 +87,7 @@ func (f *s3Fetcher) Fetch(ctx context.Context) (*Fetched, error) {
 		if errors.As(err, &se) && se.HTTPStatusCode() == http.StatusNotModified {
 			return nil, ErrNotModified
 		}
-		return nil, fmt.Errorf("manifest %s: %w", f.shown, redactURLError(err))
+		return nil, fmt.Errorf("manifest %s: %w", f.shown, secret.URLError(err))
 	}
 	etag := aws.ToString(out.ETag)
 	return &Fetched{Body: out.Body, Commit: func() {

@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
+
+	"github.com/deferproxy/deferproxy/secret"
 )
 
 // A Fetcher is one place a manifest comes from: a file, a directory, an HTTP(S) URL, an S3 object, a dbt Cloud job
@@ -119,7 +120,7 @@ func NewFetcher(source string, opts SourceOptions) (Fetcher, error) {
 		return newParadimeFetcher(source, opts)
 	default:
 		return nil, fmt.Errorf("manifest source %q: unknown scheme %q (use a path, file:, http(s)://, s3://, dbt-cloud:// or paradime://)",
-			redactSource(source), kind)
+			secret.DSN(source), kind)
 	}
 }
 
@@ -140,27 +141,4 @@ func ParseHeaders(text string) (http.Header, error) {
 		h.Add(name, strings.TrimSpace(value))
 	}
 	return h, nil
-}
-
-// redactSource shows a source without user info or query string (either may carry a token).
-func redactSource(source string) string {
-	u, err := url.Parse(source)
-	if err != nil || u.Scheme == "" || u.Opaque != "" {
-		return source
-	}
-	u.User = nil
-	if u.RawQuery != "" {
-		u.RawQuery = "…"
-	}
-	u.Fragment = ""
-	return u.String()
-}
-
-// redactURLError replaces the URL inside a net/http error (which may carry a presigned query) by its redacted form.
-func redactURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return &url.Error{Op: ue.Op, URL: redactSource(ue.URL), Err: ue.Err}
-	}
-	return err
 }

@@ -3,12 +3,15 @@ package proxy
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/deferproxy/deferproxy/secret"
 )
 
 // sslMode is how the proxy negotiates TLS with the upstream, with libpq's meanings.
@@ -41,10 +44,15 @@ func parseUpstream(raw string) (*upstream, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("parse upstream URL: %w", err)
+		// url.Error prints the whole URL, password included: only its reason is kept.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("upstream URL %q does not parse: %v", secret.DSN(raw), err)
 	}
 	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
-		return nil, fmt.Errorf("upstream URL %q: scheme must be postgres:// or postgresql://", redactURL(u))
+		return nil, fmt.Errorf("upstream URL %q: scheme must be postgres:// or postgresql://", secret.DSN(raw))
 	}
 	q := u.Query()
 	up := &upstream{host: u.Hostname(), port: 5432, database: strings.TrimPrefix(u.Path, "/")}
@@ -54,13 +62,13 @@ func parseUpstream(raw string) (*upstream, error) {
 	if p := u.Port(); p != "" {
 		up.port, err = strconv.Atoi(p)
 		if err != nil || up.port <= 0 || up.port > 65535 {
-			return nil, fmt.Errorf("upstream URL %q: bad port %q", redactURL(u), p)
+			return nil, fmt.Errorf("upstream URL %q: bad port %q", secret.DSN(raw), p)
 		}
 	}
 	if p := q.Get("port"); p != "" {
 		up.port, err = strconv.Atoi(p)
 		if err != nil || up.port <= 0 || up.port > 65535 {
-			return nil, fmt.Errorf("upstream URL %q: bad port %q", redactURL(u), p)
+			return nil, fmt.Errorf("upstream URL %q: bad port %q", secret.DSN(raw), p)
 		}
 	}
 	if up.host == "" {
@@ -86,7 +94,7 @@ func parseUpstream(raw string) (*upstream, error) {
 	case "verify-full":
 		up.mode = sslVerifyFull
 	default:
-		return nil, fmt.Errorf("upstream URL %q: unknown sslmode %q (use disable, prefer, require, verify-ca or verify-full)", redactURL(u), m)
+		return nil, fmt.Errorf("upstream URL %q: unknown sslmode %q (use disable, prefer, require, verify-ca or verify-full)", secret.DSN(raw), m)
 	}
 	if up.network == "unix" {
 		up.mode = sslDisable // TLS is never used over unix sockets
@@ -131,9 +139,4 @@ func parseUpstream(raw string) (*upstream, error) {
 	}
 	up.tls = cfg
 	return up, nil
-}
-
-// redactURL hides the password of a URL for error messages and logs.
-func redactURL(u *url.URL) string {
-	return u.Redacted()
 }

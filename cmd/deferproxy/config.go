@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/deferproxy/deferproxy/catalog"
+	"github.com/deferproxy/deferproxy/secret"
 )
 
 // envPrefix is prepended to every configuration key to form its environment variable (dev_schema → DEFERPROXY_DEV_SCHEMA).
@@ -630,13 +631,18 @@ func validateUpstream(u string) error {
 func validatePostgresURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil {
-		return fmt.Errorf("%q is not a URL: %v (write it like postgres://host:5432/database?sslmode=prefer)", redactURL(s), err)
+		// url.Error prints the whole URL, password included: only its reason is kept.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("%q is not a URL: %v (write it like postgres://host:5432/database?sslmode=prefer)", secret.DSN(s), err)
 	}
 	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
-		return fmt.Errorf("%q must start with postgres:// (e.g. postgres://host:5432/database?sslmode=prefer)", redactURL(s))
+		return fmt.Errorf("%q must start with postgres:// (e.g. postgres://host:5432/database?sslmode=prefer)", secret.DSN(s))
 	}
 	if u.Hostname() == "" {
-		return fmt.Errorf("%q has no host (e.g. postgres://host:5432/database)", redactURL(s))
+		return fmt.Errorf("%q has no host (e.g. postgres://host:5432/database)", secret.DSN(s))
 	}
 	switch m := u.Query().Get("sslmode"); m {
 	case "", "disable", "allow", "prefer", "require", "verify-ca", "verify-full":
@@ -646,11 +652,20 @@ func validatePostgresURL(s string) error {
 	return nil
 }
 
-// redactURL hides a password in a URL for logs, /status and error messages.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(unparsable URL)"
+// secrets is every secret of the configuration (passwords in its connection strings and URLs, the schedulers'
+// tokens, manifest header values, the admin token), which the log, every error and the admin listener's documents
+// are scrubbed of.
+func (c Config) secrets() *secret.Set {
+	s := secret.NewSet(c.Upstream, c.CatalogDSN, c.Manifest, c.ManifestRunURL, c.DbtCloudURL, c.S3Endpoint, c.ParadimeEndpoint)
+	s.AddValue(c.DbtCloudToken, c.ParadimeKey, c.ParadimeSecret)
+	for _, vals := range c.ManifestHeaders {
+		for _, v := range vals {
+			// "Bearer abc…": the credential is the last word; the whole value too.
+			s.AddValue(v)
+			if f := strings.Fields(v); len(f) > 1 {
+				s.AddValue(f[len(f)-1])
+			}
+		}
 	}
-	return u.Redacted()
+	return s
 }

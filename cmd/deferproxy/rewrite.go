@@ -14,6 +14,7 @@ import (
 
 	"github.com/deferproxy/deferproxy/catalog"
 	"github.com/deferproxy/deferproxy/deferral"
+	"github.com/deferproxy/deferproxy/secret"
 )
 
 // rewriteOptions are the flags of `deferproxy rewrite`.
@@ -115,7 +116,7 @@ func runRewrite(ctx context.Context, cmd *cobra.Command, o rewriteOptions, args 
 		// One-shot: no DDL-notification listener (it only pays off in a long-running proxy).
 		dc, err := catalog.NewDevCatalog(catalog.DevCatalogConfig{DSN: o.catalogDSN, NoNotify: true})
 		if err != nil {
-			return fmt.Errorf("dev catalog %s: %w", redactURL(o.catalogDSN), err)
+			return fmt.Errorf("dev catalog %s: %w", secret.DSN(o.catalogDSN), err)
 		}
 		defer dc.Close()
 		cfg.Exists = dc

@@ -19,6 +19,7 @@ import (
 	"github.com/deferproxy/deferproxy/deferral"
 	"github.com/deferproxy/deferproxy/engine"
 	"github.com/deferproxy/deferproxy/proxy"
+	"github.com/deferproxy/deferproxy/secret"
 	"github.com/deferproxy/deferproxy/tally"
 )
 
@@ -40,30 +41,39 @@ flags win over the environment, which wins over the file. See deferproxy.example
 			if err != nil {
 				return usageError{err}
 			}
-			wd, err := os.Getwd()
-			if err != nil {
-				return fmt.Errorf("find the current directory: %w", err)
-			}
-			if err := cfg.findDevManifest(os.LookupEnv, wd); err != nil {
-				return usageError{err}
-			}
-			if err := cfg.validate(); err != nil {
-				return usageError{err}
-			}
-			log, err := newLogger(cmd.ErrOrStderr(), cfg.LogFormat, cfg.LogLevel)
-			if err != nil {
-				return usageError{err}
-			}
-			// Parts that log before they are handed a logger (libraries, init paths) use the same handler.
-			slog.SetDefault(log)
-			for _, k := range unknownEnv(os.Environ()) {
-				log.Warn("ignoring unknown environment variable", "name", k, "hint", "the variables are DEFERPROXY_<KEY> for the keys of deferproxy.example.yaml")
-			}
-			return serve(cmd.Context(), cfg, log)
+			// Whatever goes wrong from here, its message is scrubbed of the configuration's secrets (a library may
+			// echo a connection string).
+			secrets := cfg.secrets()
+			return secrets.Error(runServe(cmd, cfg, secrets))
 		},
 	}
 	addConfigFlags(cmd.Flags())
 	return cmd
+}
+
+// runServe is serve's command once its configuration is loaded.
+func runServe(cmd *cobra.Command, cfg Config, secrets *secret.Set) error {
+	wd, err := os.Getwd()
+	if err != nil {
+		return fmt.Errorf("find the current directory: %w", err)
+	}
+	if err := cfg.findDevManifest(os.LookupEnv, wd); err != nil {
+		return usageError{err}
+	}
+	if err := cfg.validate(); err != nil {
+		return usageError{err}
+	}
+	log, err := newLogger(cmd.ErrOrStderr(), cfg.LogFormat, cfg.LogLevel)
+	if err != nil {
+		return usageError{err}
+	}
+	log = slog.New(secrets.Handler(log.Handler()))
+	// Parts that log before they are handed a logger (libraries, init paths) use the same handler.
+	slog.SetDefault(log)
+	for _, k := range unknownEnv(os.Environ()) {
+		log.Warn("ignoring unknown environment variable", "name", k, "hint", "the variables are DEFERPROXY_<KEY> for the keys of deferproxy.example.yaml")
+	}
+	return serve(cmd.Context(), cfg, log)
 }
 
 // serve runs the proxy until ctx is done (SIGINT/SIGTERM), then shuts it down gracefully.
@@ -196,7 +206,8 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (*instance, error)
 			Addr:            cfg.Admin,
 			Version:         version,
 			Listen:          inst.ln.Addr().String(),
-			Upstream:        redactURL(cfg.Upstream),
+			Upstream:        secret.DSN(cfg.Upstream),
+			Secrets:         cfg.secrets(),
 			Sessions:        func() admin.SessionStats { return sessionStats(srv) },
 			Ready:           readiness(cfg.Upstream, inst.engine),
 			Engine:          engineSource(inst.engine),
@@ -232,12 +243,12 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (*instance, error)
 			inst.exited <- struct{}{}
 		}()
 	}
-	attrs := []any{"listen", inst.ln.Addr().String(), "upstream", redactURL(cfg.Upstream), "version", version}
+	attrs := []any{"listen", inst.ln.Addr().String(), "upstream", secret.DSN(cfg.Upstream), "version", version}
 	if inst.admin != nil {
 		attrs = append(attrs, "admin", adminLn.Addr().String())
 	}
 	if inst.engine != nil {
-		attrs = append(attrs, "manifest", cfg.Manifest, "mode", cfg.Mode)
+		attrs = append(attrs, "manifest", secret.DSN(cfg.Manifest), "mode", cfg.Mode)
 		if cfg.DevManifest != "" {
 			attrs = append(attrs, "dev_manifest", cfg.DevManifest, "dev_manifest_from", cmp.Or(cfg.Sources["dev_manifest"], "default"))
 		}

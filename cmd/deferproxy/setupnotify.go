@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/deferproxy/deferproxy/catalog"
+	"github.com/deferproxy/deferproxy/secret"
 )
 
 // newSetupNotifyCmd is `deferproxy setup-notify`: the event triggers that tell the proxy's dev catalog at once about
@@ -39,11 +40,11 @@ per database that holds dev schemas. The SQL is idempotent.`,
 			defer cancel()
 			conn, err := pgconn.Connect(ctx, apply)
 			if err != nil {
-				return fmt.Errorf("connect to %s: %w", redactURL(apply), err)
+				return fmt.Errorf("connect to %s: %w", secret.DSN(apply), secret.ConnError(apply, err))
 			}
 			defer conn.Close(context.WithoutCancel(ctx))
 			if _, err := conn.Exec(ctx, catalog.NotifySQL).ReadAll(); err != nil {
-				return fmt.Errorf("apply the notification triggers to %s: %w (creating event triggers takes a superuser)", redactURL(apply), err)
+				return fmt.Errorf("apply the notification triggers to %s: %w (creating event triggers takes a superuser)", secret.DSN(apply), secret.ConnError(apply, err))
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "installed: DDL in database %s now notifies %s; running proxies pick it up within %s\n",
 				conn.ParameterStatus("database"), catalog.NotifyChannel, "30s")

@@ -2,7 +2,8 @@
 //
 //	cmd/deferproxy → proxy, snowflake, admin, deferral, catalog, rewrite, engine
 //	proxy, snowflake (front ends) → engine      deferral (the engine) → engine, catalog, rewrite
-//	catalog → rewrite                           rewrite, engine, admin → nothing of ours
+//	catalog → rewrite                           rewrite, engine, secret → nothing of ours; admin → secret
+//	(secret, the one redaction, may be imported by every package)
 //
 // Only rewrite reads SQL (imports pg_query), and the binary does not link the test harness.
 package arrows
