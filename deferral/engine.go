@@ -20,9 +20,8 @@
 //   - Statements that do not parse are forwarded unchanged (reads fail open, one WARNING per session); the write
 //     guard still applies to the lexer's write targets, and refuses a write-looking statement whose target the
 //     lexer could not read when a production schema name occurs in it.
-//   - A named prepared statement keeps the decision made at its Parse: the hook sees Parse, not Bind, so a client
-//     that prepares once and executes later (pgx's statement cache, JDBC) does not see dev relations created in
-//     between. psycopg2 (dbt-postgres) and psql send every statement as a new Query/Parse.
+//   - A named prepared statement is decided at its Parse and again whenever Current (current.go) says what that
+//     decision depended on changed: the proxy prepares it again when the text differs (SPEC §10).
 package deferral
 
 import (

@@ -177,3 +177,12 @@ type ErrorExplainer interface {
 	// explain (a comparison of the code).
 	ServerError(ctx context.Context, err ServerError) (hint string)
 }
+
+// Checker is implemented by a Session that can tell whether a verdict drawn earlier still stands. A front end that
+// keeps prepared statements asks it before each use of one (PostgreSQL's Bind): Current must cost next to nothing
+// when nothing changed — comparisons of ids and the session's settings, no allocation, no round trip — and report
+// false when any of deps (manifests, mode, search_path, a dev catalog listing) changed or is Volatile; the front end
+// then decides the statement's text again and prepares it again when the new text differs.
+type Checker interface {
+	Current(deps Dependencies) bool
+}

@@ -293,6 +293,15 @@ type errWrite struct{ err error }
 func (e *errWrite) Error() string { return "write: " + e.err.Error() }
 func (e *errWrite) Unwrap() error { return e.err }
 
+// peekBody returns what has arrived of the body of the message whose header handler.header is looking at.
+func (p *pump) peekBody() []byte {
+	end := p.r + 1 + int(binary.BigEndian.Uint32(p.buf[p.r+1:p.r+5]))
+	if end > p.w {
+		end = p.w
+	}
+	return p.buf[p.r+5 : end]
+}
+
 // atBoundary reports whether nothing of a message has been forwarded partially, so a whole message may be written.
 func (p *pump) atBoundary() bool { return p.rem == 0 }
 

@@ -39,6 +39,16 @@ type StatementResult struct {
 	// session is left in the state PostgreSQL itself would leave it after raising that error (an open transaction
 	// becomes failed).
 	Refuse *pgproto3.ErrorResponse
+	// DependsOn is what the verdict was drawn from. With a SessionHook that is also a StatementChecker, the proxy
+	// keeps it with each named prepared statement and prepares the statement again when it stops being current.
+	DependsOn engine.Dependencies
+}
+
+// StatementChecker is a SessionHook that can tell whether a verdict is still current (engine.Checker). The proxy asks
+// it at each Bind and Describe of a named statement it keeps; when it says no, the statement's text is decided
+// again and, if the text changed, the statement is prepared again under its name (prepared.go, SPEC §10).
+type StatementChecker interface {
+	Current(deps engine.Dependencies) bool
 }
 
 // Hook lets the defer engine see and change the statements of every session. A nil Hook makes the proxy a pure
@@ -78,8 +88,15 @@ type engineHook struct{ e engine.Engine }
 func (h engineHook) OpenSession(ctx context.Context, info SessionInfo) SessionHook {
 	s := h.e.OpenSession(ctx, engine.SessionInfo{ID: info.ID, User: info.User, Database: info.Database,
 		ApplicationName: info.ApplicationName, Params: info.Params, RemoteAddr: info.RemoteAddr})
-	if x, ok := s.(engine.ErrorExplainer); ok {
+	x, explains := s.(engine.ErrorExplainer)
+	c, checks := s.(engine.Checker)
+	switch {
+	case explains && checks:
+		return checkedExplainingSession{explainingSession{engineSession{s}, x}, c}
+	case explains:
 		return explainingSession{engineSession{s}, x}
+	case checks:
+		return checkedSession{engineSession{s}, c}
 	}
 	return engineSession{s}
 }
@@ -113,9 +130,25 @@ func (s engineSession) ReadyForQuery(txStatus byte) {
 
 func (s engineSession) Close() { s.s.Close() }
 
+// checkedSession is an engine session that can check its verdicts: the proxy keeps its named statements current.
+type checkedSession struct {
+	engineSession
+	c engine.Checker
+}
+
+func (s checkedSession) Current(deps engine.Dependencies) bool { return s.c.Current(deps) }
+
+// checkedExplainingSession is an engine session that does both.
+type checkedExplainingSession struct {
+	explainingSession
+	c engine.Checker
+}
+
+func (s checkedExplainingSession) Current(deps engine.Dependencies) bool { return s.c.Current(deps) }
+
 // statementResult maps a verdict to the proxy's terms.
 func statementResult(v engine.Verdict) StatementResult {
-	res := StatementResult{SQL: v.SQL}
+	res := StatementResult{SQL: v.SQL, DependsOn: v.DependsOn}
 	if len(v.Messages) > 0 {
 		ns := make([]pgproto3.NoticeResponse, len(v.Messages))
 		res.Notices = make([]*pgproto3.NoticeResponse, len(v.Messages))

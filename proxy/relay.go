@@ -14,7 +14,7 @@ import (
 var (
 	watchClientPlain = watchTable(map[byte]uint8{'Q': watchHeader, 'S': watchHeader, 'F': watchHeader, 'X': watchHeader})
 	watchClientHook  = watchTable(map[byte]uint8{'Q': watchWhole, 'P': watchWhole, 'S': watchHeader, 'F': watchHeader,
-		'X': watchHeader, 'B': watchHeader})
+		'X': watchHeader, 'B': watchHeader, 'D': watchHeader, 'C': watchHeader})
 	watchServerPlain = watchTable(map[byte]uint8{'Z': watchHeader})
 	watchServerHook  = func() [256]uint8 {
 		var t [256]uint8
@@ -38,6 +38,7 @@ type hookState struct {
 	mu         sync.Mutex
 	notices    []byte      // encoded NoticeResponses to send the client at the next message boundary
 	injections []injection // refusals sent upstream as a raised exception, oldest first
+	probes     []*probe    // re-prepares of named statements (prepared.go), oldest first
 	pending    atomic.Bool // notices or injections waiting
 }
 
@@ -60,16 +61,24 @@ type clientSide struct {
 	syncs      uint64 // Query/Sync/FunctionCall sent upstream
 	parses     int    // Parse messages sent in the current segment
 	binds      int    // Bind messages sent in the current segment
+	closes     int    // Close messages sent in the current segment (the probes' markers, prepared.go)
+	prep       preparedSet
 }
 
 func (c *clientSide) header(p *pump, typ byte) (bool, error) {
 	switch typ {
 	case 'Q', 'S', 'F':
 		c.syncs++
-		c.parses, c.binds = 0, 0
+		c.parses, c.binds, c.closes = 0, 0, 0
 		c.ss.syncsSent.Store(c.syncs)
 	case 'B':
 		c.binds++
+		return c.useHeader(p, typ)
+	case 'D':
+		return c.useHeader(p, typ)
+	case 'C':
+		c.closes++
+		return len(c.prep.stmts) > 0 || len(c.prep.portals) > 0, nil
 	case 'X':
 		c.terminated = true
 		c.ss.terminating.Store(true)
@@ -80,9 +89,19 @@ func (c *clientSide) header(p *pump, typ byte) (bool, error) {
 func (c *clientSide) message(p *pump, typ byte, msg []byte, at int) error {
 	ss := c.ss
 	switch typ {
+	case 'B', 'D':
+		if portal, stmt, isStmt, ok := useNames(typ, msg[5:]); ok && isStmt {
+			if err := c.beforeUse(p, typ, portal, stmt); err != nil {
+				return err
+			}
+		}
+		p.forward(at, at+len(msg))
+	case 'C':
+		c.prep.close(msg[5:])
+		p.forward(at, at+len(msg))
 	case 'Q':
 		c.syncs++
-		c.parses, c.binds = 0, 0
+		c.parses, c.binds, c.closes = 0, 0, 0
 		body := msg[5:]
 		if len(body) == 0 || body[len(body)-1] != 0 || bytes.IndexByte(body, 0) != len(body)-1 {
 			return &errFrame{msg: "invalid Query message: query string is not NUL-terminated"}
@@ -123,10 +142,13 @@ func (c *clientSide) message(p *pump, typ byte, msg []byte, at int) error {
 			ss.queueInjection(injection{seg: c.syncs + 1, parseIdx: c.parses, bindIdx: c.binds, code: code,
 				errMsg: encodeHookError(res.Refuse)})
 			p.emit(refusalExtended(refusalSQL(res.Refuse, code)))
+			delete(c.prep.stmts, string(name))
 		case res.SQL != sql:
 			p.emit(parseMessage(name, res.SQL, rest))
+			c.trackParse(p, name, sql, res.SQL, rest, res.DependsOn)
 		default:
 			p.forward(at, at+len(msg))
+			c.trackParse(p, name, sql, sql, rest, res.DependsOn)
 		}
 	}
 	return nil
@@ -138,7 +160,9 @@ type serverSide struct {
 	hinter   ErrorHinter // the session's hook, when it explains server errors (ErrorResponses are then read whole)
 	z        uint64      // ReadyForQuery seen
 	p1, b2   int         // ParseComplete, BindComplete seen in the current segment
+	c3       int         // CloseComplete seen in the current segment
 	injected []injection
+	probes   []*probe
 }
 
 func (u *serverSide) header(p *pump, typ byte) (bool, error) {
@@ -156,12 +180,17 @@ func (u *serverSide) header(p *pump, typ byte) (bool, error) {
 		return true, nil
 	case '1':
 		u.p1++
-		return u.current() != nil, nil
+		return u.current() != nil || u.probeWants(typ), nil
 	case '2':
 		u.b2++
-		return u.current() != nil, nil
+		return u.current() != nil || u.probeWants(typ), nil
+	case '3':
+		u.c3++
+		return u.probeWants(typ), nil
 	case 'E':
-		return u.hinter != nil || u.current() != nil, nil
+		return u.hinter != nil || u.current() != nil || u.probeWants(typ), nil
+	case 't', 'T', 'n':
+		return u.probeWants(typ), nil
 	}
 	return false, nil
 }
@@ -184,16 +213,26 @@ func (u *serverSide) takePending(p *pump) {
 	}
 	u.injected = append(u.injected, h.injections...)
 	h.injections = h.injections[:0]
+	u.probes = append(u.probes, h.probes...)
+	clear(h.probes)
+	h.probes = h.probes[:0]
 	h.pending.Store(false)
 	h.mu.Unlock()
 }
 
 func (u *serverSide) message(p *pump, typ byte, msg []byte, at int) error {
 	ss := u.ss
+	if typ != 'Z' && u.probeMessage(p, typ, msg, at) {
+		return nil
+	}
 	switch typ {
 	case 'Z':
 		u.z++
-		u.p1, u.b2 = 0, 0
+		u.p1, u.b2, u.c3 = 0, 0, 0
+		u.dropProbes(u.z)
+		if len(msg) >= 6 && msg[5] == 'I' {
+			ss.idleSeg.Store(u.z)
+		}
 		for len(u.injected) > 0 && u.injected[0].seg <= u.z {
 			u.injected = u.injected[1:]
 		}

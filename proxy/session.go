@@ -44,6 +44,10 @@ type session struct {
 	zSeen     atomic.Uint64
 
 	hooked hookState
+	// idleSeg is the last statement segment whose ReadyForQuery said idle (its portals are gone); upDone is closed
+	// when the upstream side ends. Both for re-prepares (prepared.go).
+	idleSeg atomic.Uint64
+	upDone  chan struct{}
 
 	clientLeft, upLeft []byte // read ahead during startup, handed to the pumps
 }
@@ -268,6 +272,10 @@ func (ss *session) loop() {
 	}
 
 	done := make(chan struct{})
+	ss.upDone = done
+	if c, ok := ss.hook.(StatementChecker); ok {
+		cs.prep.checker = c
+	}
 	go func() {
 		defer close(done)
 		defer ss.recoverPanic("upstream side")
