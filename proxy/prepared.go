@@ -255,10 +255,16 @@ func (c *clientSide) queueStep(pr *probe, closes, parses int) {
 	c.ss.queueProbe(pr)
 }
 
-// mismatchError is PostgreSQL's error for a prepared statement whose result type changed since it was prepared.
-var mismatchError = errorMessage("ERROR", "0A000", "cached plan must not change result type",
-	"deferproxy decided the prepared statement's text again (the dev catalog, manifests, mode or search_path changed), and the new text returns different columns.",
-	"Prepare the statement again (close it, or reconnect) to read the new columns.")
+// mismatchError is PostgreSQL's error for a prepared statement whose result type changed since it was prepared,
+// with its routine: pgjdbc recognises the error by it and prepares its statements again (willHealViaReparse).
+var mismatchError = func() []byte {
+	e := &pgproto3.ErrorResponse{Severity: "ERROR", SeverityUnlocalized: "ERROR", Code: "0A000",
+		Message: "cached plan must not change result type",
+		Detail:  "deferproxy decided the prepared statement's text again (the dev catalog, manifests, mode or search_path changed), and the new text returns different columns.",
+		Hint:    "Prepare the statement again (close it, or reconnect) to read the new columns.",
+		File:    "plancache.c", Routine: "RevalidateCachedQuery"}
+	return encodeHookError(e)
+}()
 
 // mismatchSQL raises the mismatch error on the server, so that the transaction and the pipeline fail there too.
 var mismatchSQL = refusalSQL(&pgproto3.ErrorResponse{Message: "cached plan must not change result type"}, "0A000")
