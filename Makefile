@@ -12,15 +12,16 @@ LDFLAGS := -X main.version=$(VERSION)
 # when a duration-based -fuzztime ends while a worker is mid-call (golang/go#75804, fixed in Go 1.27).
 FUZZTIME ?= 20000x
 
-.PHONY: all build test test-go pgx-suite conformance fuzz fuzz-short deps postgres chromium venv demo run bench clean
+.PHONY: all build test test-go pgx-suite conformance fuzz fuzz-short deps postgres chromium java venv demo run bench clean
 
 all: build
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/deferproxy
 
-## deps: PostgreSQL server binaries (Debian packages) and the Python test venv.
-deps: postgres venv chromium
+## deps: PostgreSQL server binaries (Debian packages), the Python test venv, Chromium, a JDK with Maven and the JDBC
+## driver jars.
+deps: postgres venv chromium java
 
 postgres:
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
@@ -38,6 +39,23 @@ chromium:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Chromium is missing (the admin page's browser test needs it): sudo apt-get install chromium" >&2; exit 1; fi; \
 	fi
+
+## java: a JDK and Maven from Debian's packages, then pgjdbc and HikariCP from Maven Central into .tmp/drivers/jars
+## (deferral/testdata/drivers/pom.xml) for the BI driver test; Maven's own cache is ~/.m2, filled on first use.
+DRIVER_JARS := $(CURDIR)/.tmp/drivers/jars
+export DEFERPROXY_DRIVER_JARS := $(DRIVER_JARS)
+java: $(DRIVER_JARS)/.installed
+
+$(DRIVER_JARS)/.installed: deferral/testdata/drivers/pom.xml
+	@if ! command -v javac >/dev/null 2>&1 || ! command -v mvn >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing a JDK and Maven from Debian's packages (for the JDBC driver test)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jdk-headless maven >/dev/null; \
+	  else echo "a JDK and Maven are missing (the JDBC driver test needs them): sudo apt-get install default-jdk-headless maven" >&2; exit 1; fi; \
+	fi
+	rm -rf $(DRIVER_JARS) && mkdir -p $(DRIVER_JARS)
+	mvn -q -B -f deferral/testdata/drivers/pom.xml dependency:copy-dependencies -DoutputDirectory=$(DRIVER_JARS)
+	touch $@
 
 venv: $(VENV)/.installed
 

@@ -1,0 +1,108 @@
+package deferral_test
+
+import (
+	"context"
+	"os"
+	osexec "os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deferproxy/deferproxy/internal/pgtest"
+)
+
+// The BI and IDE drivers, as their users run them through deferproxy: pgjdbc 42.7.7 (with HikariCP) on the machine's
+// JDK, asyncpg and psycopg 3. Each keeps statements prepared on the server; each must read what a fresh statement
+// reads while the dev relation is built and dropped (testdata/drivers: DriverCheck.java, prepared_check.py).
+
+// driverJars returns the directory holding pgjdbc, HikariCP and their dependencies: $DEFERPROXY_DRIVER_JARS, else
+// <repo>/.tmp/drivers/jars, which `make deps` fills from Maven Central (testdata/drivers/pom.xml); when it is
+// empty the test fetches them itself with mvn. Without a JDK and Maven the test fails in CI and skips elsewhere.
+func driverJars(t *testing.T) string {
+	t.Helper()
+	for _, tool := range []string{"java", "javac", "mvn"} {
+		if _, err := osexec.LookPath(tool); err != nil {
+			if pgtest.InCI() {
+				t.Fatalf("%s is missing: `make deps` installs default-jdk-headless and maven", tool)
+			}
+			t.Skipf("%s is missing (make deps installs a JDK and Maven)", tool)
+		}
+	}
+	dir := os.Getenv("DEFERPROXY_DRIVER_JARS")
+	if dir == "" {
+		abs, err := filepath.Abs(filepath.Join("..", ".tmp", "drivers", "jars"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir = abs
+	}
+	if jars, _ := filepath.Glob(filepath.Join(dir, "postgresql-42.7.7.jar")); len(jars) == 1 {
+		return dir
+	}
+	pom, err := filepath.Abs(filepath.Join("testdata", "drivers", "pom.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	out, err := osexec.CommandContext(ctx, "mvn", "-q", "-B", "-f", pom, "dependency:copy-dependencies",
+		"-DoutputDirectory="+dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("fetch the JDBC driver with Maven: %v\n%s", err, out)
+	}
+	return dir
+}
+
+// TestPgjdbcPreparedStatements: pgjdbc's server-side prepared statements under its default settings
+// (prepareThreshold 5), prepareThreshold 1 and -1, preferQueryMode=extendedCacheEverything, a changed row type
+// (0A000, then pgjdbc prepares again), and a HikariCP pool — each through the dev build and the drop.
+func TestPgjdbcPreparedStatements(t *testing.T) {
+	jars := driverJars(t)
+	classes := t.TempDir()
+	src, err := filepath.Abs(filepath.Join("testdata", "drivers", "DriverCheck.java"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := filepath.Join(jars, "*")
+	if out, err := osexec.Command("javac", "-nowarn", "-cp", cp, "-d", classes, src).CombinedOutput(); err != nil {
+		t.Fatalf("javac DriverCheck.java: %v\n%s", err, out)
+	}
+	e := newEnv(t, envOptions{})
+	url := "jdbc:postgresql://" + e.addr + "/" + e.db
+	for _, scenario := range []string{"default", "threshold1", "threshold-1", "cacheEverything", "rowtype", "hikari"} {
+		t.Run(scenario, func(t *testing.T) {
+			runDriverCheck(t, osexec.Command("java", "-cp", classes+string(os.PathListSeparator)+cp, "DriverCheck", url, scenario), scenario)
+		})
+	}
+}
+
+// TestPythonDriversPreparedStatements: asyncpg's statement cache and explicit prepare, psycopg 3's prepare=True and
+// prepare_threshold, through the dev build and the drop.
+func TestPythonDriversPreparedStatements(t *testing.T) {
+	python := filepath.Join(pgtest.Venv(t), "bin", "python")
+	script, err := filepath.Abs(filepath.Join("testdata", "drivers", "prepared_check.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, envOptions{})
+	dsn := "postgresql://" + pgtest.SuperUser + "@" + e.addr + "/" + e.db + "?sslmode=disable"
+	for _, driver := range []string{"asyncpg", "psycopg"} {
+		t.Run(driver, func(t *testing.T) {
+			runDriverCheck(t, osexec.Command(python, script, dsn, driver), driver)
+		})
+	}
+}
+
+// runDriverCheck runs one driver program and fails the test unless it ends with "OK <name>".
+func runDriverCheck(t *testing.T, cmd *osexec.Cmd, name string) {
+	t.Helper()
+	out, err := cmd.CombinedOutput()
+	text := strings.TrimSpace(string(out))
+	if err != nil || !strings.HasSuffix(text, "OK "+name) {
+		t.Fatalf("%s: %v\n%s", name, err, text)
+	}
+	if testing.Verbose() {
+		t.Log(text)
+	}
+}
