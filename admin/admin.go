@@ -59,6 +59,9 @@ type Config struct {
 	Listen, Upstream string
 	// Sessions returns the proxy's session counters; nil reports zeros.
 	Sessions func() SessionStats
+	// Snowflake returns the Snowflake listener's state (its sessions, their deferrals and refusals) for /status; nil
+	// when it does not run.
+	Snowflake func() any
 	// Ready reports whether the proxy can serve (upstream reachable, manifest loaded); nil means always ready.
 	Ready func(ctx context.Context) error
 	// Engine is the defer engine's status; nil when the proxy runs pass-through.
@@ -89,6 +92,7 @@ type Status struct {
 	Listen     string       `json:"listen,omitempty"`
 	Upstream   string       `json:"upstream,omitempty"`
 	Sessions   SessionStats `json:"sessions"`
+	Snowflake  any          `json:"snowflake,omitempty"`
 	Ready      bool         `json:"ready"`
 	ReadyError string       `json:"ready_error,omitempty"`
 	Engine     any          `json:"engine,omitempty"`
@@ -187,6 +191,9 @@ func (s *Server) Snapshot(ctx context.Context) Status {
 		Listen:     s.cfg.Listen,
 		Upstream:   s.cfg.Upstream,
 		EngineNote: s.cfg.EngineNote,
+	}
+	if s.cfg.Snowflake != nil {
+		st.Snowflake = s.cfg.Snowflake()
 	}
 	if s.cfg.Sessions != nil {
 		st.Sessions = s.cfg.Sessions()

@@ -20,6 +20,7 @@ import (
 
 	"github.com/deferproxy/deferproxy/catalog"
 	"github.com/deferproxy/deferproxy/secret"
+	"github.com/deferproxy/deferproxy/snowflake"
 )
 
 // envPrefix is prepended to every configuration key to form its environment variable (dev_schema → DEFERPROXY_DEV_SCHEMA).
@@ -41,6 +42,11 @@ type Config struct {
 	HandshakeTimeout time.Duration
 	IdleTimeout      time.Duration
 	ShutdownTimeout  time.Duration
+
+	// Snowflake front end (SPEC §11): the connectors' HTTP API, run when SnowflakeUpstream is set.
+	SnowflakeListen     string
+	SnowflakeUpstream   string
+	SnowflakeCatalogDSN string // a gosnowflake DSN with a password: never logged or shown
 
 	// Defer engine (SPEC §3–§8).
 	Manifest        string
@@ -106,6 +112,9 @@ var settings = []setting{
 	{"handshake_timeout", 30 * time.Second, "time a client has to finish startup and authentication"},
 	{"idle_timeout", time.Duration(0), "close a session idle (between statements) for this long; 0 = never"},
 	{"shutdown_timeout", 30 * time.Second, "on SIGINT/SIGTERM, how long open sessions may finish before they are closed with 57P01"},
+	{"snowflake_listen", "127.0.0.1:6433", "address the Snowflake listener (the connectors' HTTP API, for dbt-snowflake, gosnowflake, JDBC) listens on (host:port); it runs when snowflake_upstream is set"},
+	{"snowflake_upstream", "", "the Snowflake account the Snowflake listener forwards to: https://<account>.snowflakecomputing.com (http://host:port for a local emulator); with upstream unset, only the Snowflake listener runs"},
+	{"snowflake_catalog_dsn", "", "gosnowflake DSN for the Snowflake dev-catalog lookups (user:password@<account>/<database>?warehouse=…&role=…), a role that can SHOW the dev schemas; never logged"},
 	{"manifest", "", "production manifest source: a path or directory (watched), http(s)://…, s3://bucket/key, dbt-cloud://<account>/<job>, dbt-cloud://<account>/environments/<env> or paradime://<schedule>; without it the proxy is a pure pass-through"},
 	{"manifest_poll", 60 * time.Second, "how often a remote manifest source (http, s3, dbt-cloud, paradime) is checked for a newer production run"},
 	{"manifest_headers", "", "HTTP headers for an http(s) manifest source, one `Name: value` per line; never logged"},
@@ -303,6 +312,12 @@ func (c *Config) set(s setting, raw any) error {
 		c.IdleTimeout, err = dur()
 	case "shutdown_timeout":
 		c.ShutdownTimeout, err = dur()
+	case "snowflake_listen":
+		c.SnowflakeListen, err = str()
+	case "snowflake_upstream":
+		c.SnowflakeUpstream, err = str()
+	case "snowflake_catalog_dsn":
+		c.SnowflakeCatalogDSN, err = str()
 	case "manifest":
 		c.Manifest, err = str()
 	case "manifest_poll":
@@ -571,8 +586,28 @@ func (c *Config) validate() error {
 			bad("admin %q%s is not host:port (e.g. --admin 127.0.0.1:6480, or --admin \"\" to disable it)", c.Admin, c.origin("admin"))
 		}
 	}
-	if err := validateUpstream(c.Upstream); err != nil {
-		errs = append(errs, fmt.Errorf("%w%s", err, c.origin("upstream")))
+	// serve runs the PostgreSQL listener when upstream is set, the Snowflake listener when snowflake_upstream is,
+	// or both; one of them is needed.
+	if c.Upstream != "" || c.SnowflakeUpstream == "" {
+		if err := validateUpstream(c.Upstream); err != nil {
+			errs = append(errs, fmt.Errorf("%w%s", err, c.origin("upstream")))
+		}
+	}
+	if c.SnowflakeUpstream != "" {
+		if _, err := snowflake.ParseUpstream(c.SnowflakeUpstream); err != nil {
+			bad("snowflake_upstream%s: %v", c.origin("snowflake_upstream"), err)
+		}
+		if _, _, err := net.SplitHostPort(c.SnowflakeListen); err != nil {
+			bad("snowflake_listen %q%s is not host:port (e.g. --snowflake-listen 127.0.0.1:6433)", c.SnowflakeListen, c.origin("snowflake_listen"))
+		}
+	}
+	if c.SnowflakeCatalogDSN != "" {
+		if c.SnowflakeUpstream == "" {
+			bad("snowflake_catalog_dsn%s needs the Snowflake listener: set snowflake_upstream too", c.origin("snowflake_catalog_dsn"))
+		}
+		if err := validateSnowflakeDSN(c.SnowflakeCatalogDSN); err != nil {
+			bad("snowflake_catalog_dsn%s: %v", c.origin("snowflake_catalog_dsn"), err)
+		}
 	}
 	switch c.LogFormat {
 	case "text", "json":
@@ -620,7 +655,7 @@ func (c *Config) validate() error {
 
 func validateUpstream(u string) error {
 	if u == "" {
-		return errors.New("upstream is required: pass --upstream postgres://host:5432/database?sslmode=prefer, set DEFERPROXY_UPSTREAM, or write `upstream:` in the config file")
+		return errors.New("upstream is required: pass --upstream postgres://host:5432/database?sslmode=prefer (or --snowflake-upstream https://<account>.snowflakecomputing.com for Snowflake), set DEFERPROXY_UPSTREAM, or write `upstream:` in the config file")
 	}
 	if err := validatePostgresURL(u); err != nil {
 		return fmt.Errorf("upstream: %w", err)
@@ -652,11 +687,31 @@ func validatePostgresURL(s string) error {
 	return nil
 }
 
+// validateSnowflakeDSN checks the shape of a gosnowflake DSN, [user[:password]@]host[:port][/database[/schema]][?k=v…]
+// (the driver reads the rest); its errors never include the password.
+func validateSnowflakeDSN(dsn string) error {
+	if strings.Contains(dsn, "://") {
+		return fmt.Errorf("%q is a URL; write a gosnowflake DSN, user:password@<account>/<database>?warehouse=WH&role=ROLE", secret.DSN(dsn))
+	}
+	at := strings.LastIndex(dsn, "@")
+	rest := dsn[at+1:]
+	if at <= 0 || rest == "" || strings.HasPrefix(rest, "/") || strings.HasPrefix(rest, "?") {
+		return fmt.Errorf("%q names no user and account; write user:password@<account>/<database>?warehouse=WH&role=ROLE", secret.DSN(dsn))
+	}
+	if _, q, ok := strings.Cut(rest, "?"); ok {
+		if _, err := url.ParseQuery(q); err != nil {
+			return fmt.Errorf("%q: its parameters are not k=v&…: %v", secret.DSN(dsn), err)
+		}
+	}
+	return nil
+}
+
 // secrets is every secret of the configuration (passwords in its connection strings and URLs, the schedulers'
 // tokens, manifest header values, the admin token), which the log, every error and the admin listener's documents
 // are scrubbed of.
 func (c Config) secrets() *secret.Set {
-	s := secret.NewSet(c.Upstream, c.CatalogDSN, c.Manifest, c.ManifestRunURL, c.DbtCloudURL, c.S3Endpoint, c.ParadimeEndpoint)
+	s := secret.NewSet(c.Upstream, c.CatalogDSN, c.Manifest, c.ManifestRunURL, c.DbtCloudURL, c.S3Endpoint, c.ParadimeEndpoint,
+		c.SnowflakeUpstream, c.SnowflakeCatalogDSN)
 	s.AddValue(c.DbtCloudToken, c.ParadimeKey, c.ParadimeSecret)
 	for _, vals := range c.ManifestHeaders {
 		for _, v := range vals {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"time"
@@ -16,10 +17,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/deferproxy/deferproxy/admin"
+	"github.com/deferproxy/deferproxy/catalog"
 	"github.com/deferproxy/deferproxy/deferral"
 	"github.com/deferproxy/deferproxy/engine"
 	"github.com/deferproxy/deferproxy/proxy"
 	"github.com/deferproxy/deferproxy/secret"
+	"github.com/deferproxy/deferproxy/snowflake"
 	"github.com/deferproxy/deferproxy/tally"
 )
 
@@ -97,7 +100,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 // instance is one running proxy with its engine and admin listener: what `serve` runs and the demo embeds.
 type instance struct {
 	log     *slog.Logger
-	proxy   *proxy.Server
+	proxy   *proxy.Server     // nil: no PostgreSQL upstream configured (Snowflake only)
+	sf      *snowflake.Server // nil: no Snowflake upstream configured
+	sfLn    net.Listener
 	engine  *deferral.Engine // nil: pass-through
 	tally   *tally.Tally     // nil: pass-through; what deferproxy exec's tagged sessions did
 	admin   *admin.Server    // nil: disabled
@@ -114,7 +119,7 @@ type instance struct {
 // ctx ending is the signal to shut down, and open sessions must keep their engine while they drain.
 func start(ctx context.Context, cfg Config, log *slog.Logger) (*instance, error) {
 	base, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	inst := &instance{log: log, errc: make(chan error, 2), cancel: cancel, exited: make(chan struct{}, 2)}
+	inst := &instance{log: log, errc: make(chan error, 3), cancel: cancel, exited: make(chan struct{}, 3)}
 	ok := false
 	defer func() {
 		if !ok {
@@ -139,7 +144,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (*instance, error)
 			// The contract: the dev catalog is read over the upstream with the proxy's configured user. A user
 			// (and password, or PGPASSWORD/.pgpass) in the upstream URL is that user.
 			catalogDSN = cfg.Upstream
-			if u, err := url.Parse(cfg.Upstream); err == nil && u.User == nil && os.Getenv("PGUSER") == "" {
+			if u, err := url.Parse(cfg.Upstream); err == nil && cfg.Upstream != "" && u.User == nil && os.Getenv("PGUSER") == "" {
 				log.Warn("catalog_dsn is not set and the upstream URL names no user: the dev catalog connects as the OS user",
 					"hint", "set catalog_dsn (or a user in the upstream URL) to a role that can read the dev schemas' pg_catalog")
 			}
@@ -167,13 +172,116 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (*instance, error)
 		}
 		inst.engine = eng
 		// deferproxy exec tags its command's sessions; the tally keeps what they did for its summary.
-		inst.tally = tally.New(eng, func(info engine.SessionInfo) string { return proxy.SessionTag(info.Params) })
+		// A PostgreSQL session carries it in its options, a Snowflake session as a login parameter.
+		inst.tally = tally.New(eng, func(info engine.SessionInfo) string {
+			return cmp.Or(proxy.SessionTag(info.Params), info.Params[snowflake.TagParam])
+		})
 		hook = proxy.EngineHook(inst.tally)
 	} else {
 		engineNote = "pass-through: no production manifest configured (set --manifest to defer to production)"
 		log.Warn("no production manifest configured: the proxy forwards every statement unchanged", "hint", "pass --manifest path/to/prod/manifest.json")
 	}
 
+	var lc net.ListenConfig
+	var srv *proxy.Server
+	if cfg.Upstream != "" {
+		var err error
+		if srv, err = startProxy(ctx, inst, cfg, tlsCfg, hook, log); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.SnowflakeUpstream != "" {
+		if err := startSnowflake(ctx, inst, cfg, log); err != nil {
+			return nil, err
+		}
+	}
+
+	var adminLn net.Listener
+	if cfg.Admin != "" {
+		var setMode func(string) error
+		if inst.engine != nil {
+			setMode = inst.engine.SetDefaultMode
+		}
+		ac := admin.Config{
+			Addr:            cfg.Admin,
+			Version:         version,
+			Secrets:         cfg.secrets(),
+			Sessions:        func() admin.SessionStats { return sessionStats(srv) },
+			Ready:           readiness(cfg, inst.engine),
+			Engine:          engineSource(inst.engine),
+			EngineNote:      engineNote,
+			Logger:          log.With("part", "admin"),
+			SetDefaultMode:  setMode,
+			ExecReport:      execReport(inst.tally),
+			ExecDevManifest: execDevManifest(inst.engine),
+		}
+		if srv != nil {
+			ac.Listen, ac.Upstream = inst.ln.Addr().String(), secret.DSN(cfg.Upstream)
+		}
+		if inst.sf != nil {
+			ac.Snowflake = snowflakeStatus(inst.sf, inst.sfLn.Addr().String(), cfg.SnowflakeUpstream)
+		}
+		a, err := admin.New(ac)
+		if err != nil {
+			return nil, err
+		}
+		adminLn, err = lc.Listen(ctx, "tcp", cfg.Admin)
+		if err != nil {
+			return nil, fmt.Errorf("admin listen %s: %w (pass --admin with a free address, or --admin \"\" to disable it)", cfg.Admin, err)
+		}
+		inst.admin, inst.adminLn = a, adminLn
+	}
+
+	if srv != nil {
+		inst.served++
+		go func() {
+			if err := srv.Serve(base, inst.ln); err != nil && !errors.Is(err, proxy.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+				inst.errc <- fmt.Errorf("proxy: %w", err)
+			}
+			inst.exited <- struct{}{}
+		}()
+	}
+	if inst.sf != nil {
+		inst.served++
+		go func() {
+			if err := inst.sf.Serve(inst.sfLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				inst.errc <- fmt.Errorf("snowflake listener: %w", err)
+			}
+			inst.exited <- struct{}{}
+		}()
+	}
+	if inst.admin != nil {
+		inst.served++
+		go func() {
+			if err := inst.admin.Serve(base, adminLn); err != nil {
+				inst.errc <- fmt.Errorf("admin: %w", err)
+			}
+			inst.exited <- struct{}{}
+		}()
+	}
+	attrs := []any{"version", version}
+	if srv != nil {
+		attrs = append(attrs, "listen", inst.ln.Addr().String(), "upstream", secret.DSN(cfg.Upstream))
+	}
+	if inst.sf != nil {
+		attrs = append(attrs, "snowflake_listen", inst.sfLn.Addr().String(), "snowflake_upstream", secret.DSN(cfg.SnowflakeUpstream))
+	}
+	if inst.admin != nil {
+		attrs = append(attrs, "admin", adminLn.Addr().String())
+	}
+	if inst.engine != nil {
+		attrs = append(attrs, "manifest", secret.DSN(cfg.Manifest), "mode", cfg.Mode)
+		if cfg.DevManifest != "" {
+			attrs = append(attrs, "dev_manifest", cfg.DevManifest, "dev_manifest_from", cmp.Or(cfg.Sources["dev_manifest"], "default"))
+		}
+	}
+	log.Info("deferproxy serving", attrs...)
+	ok = true
+	return inst, nil
+}
+
+// startProxy builds the PostgreSQL front end and binds its listener.
+func startProxy(ctx context.Context, inst *instance, cfg Config, tlsCfg *tls.Config, hook proxy.Hook, log *slog.Logger) (*proxy.Server, error) {
 	srv, err := proxy.New(proxy.Config{
 		Listen:           cfg.Listen,
 		Upstream:         cfg.Upstream,
@@ -189,77 +297,53 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (*instance, error)
 		return nil, usageError{fmt.Errorf("configure proxy: %w", err)}
 	}
 	inst.proxy = srv
-
 	var lc net.ListenConfig
 	inst.ln, err = lc.Listen(ctx, "tcp", cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w (pass --listen with a free address)", cfg.Listen, err)
 	}
-
-	var adminLn net.Listener
-	if cfg.Admin != "" {
-		var setMode func(string) error
-		if inst.engine != nil {
-			setMode = inst.engine.SetDefaultMode
-		}
-		a, err := admin.New(admin.Config{
-			Addr:            cfg.Admin,
-			Version:         version,
-			Listen:          inst.ln.Addr().String(),
-			Upstream:        secret.DSN(cfg.Upstream),
-			Secrets:         cfg.secrets(),
-			Sessions:        func() admin.SessionStats { return sessionStats(srv) },
-			Ready:           readiness(cfg.Upstream, inst.engine),
-			Engine:          engineSource(inst.engine),
-			EngineNote:      engineNote,
-			Logger:          log.With("part", "admin"),
-			SetDefaultMode:  setMode,
-			ExecReport:      execReport(inst.tally),
-			ExecDevManifest: execDevManifest(inst.engine),
-		})
-		if err != nil {
-			return nil, err
-		}
-		adminLn, err = lc.Listen(ctx, "tcp", cfg.Admin)
-		if err != nil {
-			return nil, fmt.Errorf("admin listen %s: %w (pass --admin with a free address, or --admin \"\" to disable it)", cfg.Admin, err)
-		}
-		inst.admin, inst.adminLn = a, adminLn
-	}
-
-	inst.served = 1
-	go func() {
-		if err := srv.Serve(base, inst.ln); err != nil && !errors.Is(err, proxy.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
-			inst.errc <- fmt.Errorf("proxy: %w", err)
-		}
-		inst.exited <- struct{}{}
-	}()
-	if inst.admin != nil {
-		inst.served++
-		go func() {
-			if err := inst.admin.Serve(base, adminLn); err != nil {
-				inst.errc <- fmt.Errorf("admin: %w", err)
-			}
-			inst.exited <- struct{}{}
-		}()
-	}
-	attrs := []any{"listen", inst.ln.Addr().String(), "upstream", secret.DSN(cfg.Upstream), "version", version}
-	if inst.admin != nil {
-		attrs = append(attrs, "admin", adminLn.Addr().String())
-	}
-	if inst.engine != nil {
-		attrs = append(attrs, "manifest", secret.DSN(cfg.Manifest), "mode", cfg.Mode)
-		if cfg.DevManifest != "" {
-			attrs = append(attrs, "dev_manifest", cfg.DevManifest, "dev_manifest_from", cmp.Or(cfg.Sources["dev_manifest"], "default"))
-		}
-	}
-	log.Info("deferproxy serving", attrs...)
-	ok = true
-	return inst, nil
+	return srv, nil
 }
 
-// proxyAddr is the address clients connect to.
-func (in *instance) proxyAddr() string { return in.ln.Addr().String() }
+// startSnowflake builds the Snowflake front end on the same engine and binds its listener.
+func startSnowflake(ctx context.Context, inst *instance, cfg Config, log *slog.Logger) error {
+	sc := snowflake.Config{
+		Listen:    cfg.SnowflakeListen,
+		Upstream:  cfg.SnowflakeUpstream,
+		Logger:    log.With("part", "snowflake"),
+		CheckMode: func(m string) error { _, err := catalog.ParseMode(m); return err },
+	}
+	if inst.tally != nil {
+		sc.Engine = inst.tally
+	}
+	sf, err := snowflake.New(sc)
+	if err != nil {
+		return usageError{fmt.Errorf("configure the Snowflake listener: %w", err)}
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", cfg.SnowflakeListen)
+	if err != nil {
+		return fmt.Errorf("snowflake listen %s: %w (pass --snowflake-listen with a free address)", cfg.SnowflakeListen, err)
+	}
+	inst.sf, inst.sfLn = sf, ln
+	return nil
+}
+
+// proxyAddr is the address PostgreSQL clients connect to, "" without a PostgreSQL upstream.
+func (in *instance) proxyAddr() string {
+	if in.ln == nil {
+		return ""
+	}
+	return in.ln.Addr().String()
+}
+
+// snowflakeAddr is the address Snowflake clients connect to, "" without a Snowflake upstream.
+func (in *instance) snowflakeAddr() string {
+	if in.sfLn == nil {
+		return ""
+	}
+	return in.sfLn.Addr().String()
+}
 
 // adminAddr is the admin listener's address, "" when disabled.
 func (in *instance) adminAddr() string {
@@ -275,8 +359,15 @@ func (in *instance) shutdown(timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var errs []error
-	if err := in.proxy.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		errs = append(errs, fmt.Errorf("proxy shutdown: %w", err))
+	if in.proxy != nil {
+		if err := in.proxy.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			errs = append(errs, fmt.Errorf("proxy shutdown: %w", err))
+		}
+	}
+	if in.sf != nil {
+		if err := in.sf.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			errs = append(errs, fmt.Errorf("snowflake listener shutdown: %w", err))
+		}
 	}
 	if in.admin != nil {
 		actx, acancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -306,11 +397,17 @@ func (in *instance) closeAll() {
 	if in.ln != nil {
 		_ = in.ln.Close()
 	}
+	if in.sfLn != nil {
+		_ = in.sfLn.Close()
+	}
 	in.cancel()
 }
 
 // sessionStats adapts the proxy's counters for admin (which does not import proxy).
 func sessionStats(srv *proxy.Server) admin.SessionStats {
+	if srv == nil {
+		return admin.SessionStats{}
+	}
 	st := srv.Stats()
 	return admin.SessionStats{Active: st.Active, Total: st.Total, Rejected: st.Rejected, Cancels: st.Cancels}
 }
@@ -339,21 +436,29 @@ func (s engineStatus) LatestDeferrals() []admin.Deferral {
 	return out
 }
 
-// readiness is /readyz: the upstream accepts TCP connections and, with an engine, a production manifest is loaded.
-func readiness(upstream string, eng *deferral.Engine) func(context.Context) error {
-	u, _ := url.Parse(upstream) // validated already
-	host, port := u.Hostname(), u.Port()
-	if port == "" {
-		port = "5432"
+// readiness is /readyz: each configured upstream accepts TCP connections and, with an engine, a production manifest
+// is loaded.
+func readiness(cfg Config, eng *deferral.Engine) func(context.Context) error {
+	var addrs []string
+	if u, err := url.Parse(cfg.Upstream); err == nil && cfg.Upstream != "" { // validated already
+		addrs = append(addrs, net.JoinHostPort(u.Hostname(), cmp.Or(u.Port(), "5432")))
 	}
-	addr := net.JoinHostPort(host, port)
-	return func(ctx context.Context) error {
-		var d net.Dialer
-		c, err := d.DialContext(ctx, "tcp", addr)
-		if err != nil {
-			return fmt.Errorf("upstream %s unreachable: %w", addr, err)
+	if u, err := url.Parse(cfg.SnowflakeUpstream); err == nil && cfg.SnowflakeUpstream != "" {
+		port := "443"
+		if u.Scheme == "http" {
+			port = "80"
 		}
-		c.Close()
+		addrs = append(addrs, net.JoinHostPort(u.Hostname(), cmp.Or(u.Port(), port)))
+	}
+	return func(ctx context.Context) error {
+		for _, addr := range addrs {
+			var d net.Dialer
+			c, err := d.DialContext(ctx, "tcp", addr)
+			if err != nil {
+				return fmt.Errorf("upstream %s unreachable: %w", addr, err)
+			}
+			c.Close()
+		}
 		if eng != nil {
 			st := eng.Status()
 			if st.Production == nil {
@@ -365,6 +470,17 @@ func readiness(upstream string, eng *deferral.Engine) func(context.Context) erro
 			}
 		}
 		return nil
+	}
+}
+
+// snowflakeStatus is the Snowflake listener's part of /status.
+func snowflakeStatus(sf *snowflake.Server, listen, upstream string) func() any {
+	return func() any {
+		return struct {
+			Listen   string `json:"listen"`
+			Upstream string `json:"upstream"`
+			snowflake.Stats
+		}{listen, secret.DSN(upstream), sf.Stats()}
 	}
 }
 
