@@ -124,8 +124,8 @@ func Decide(ctx context.Context, req Request) (Decision, error) {
 	if len(parts) == 0 || len(parts) > 3 {
 		return keep("not a relation name"), nil
 	}
-	if ref.Role == rewrite.Write {
-		return keep("write target: never rewritten (docs/SPEC.md §5.2)"), nil
+	if ref.Role != rewrite.Read {
+		return keep(ref.Role.String() + " target: never rewritten (docs/SPEC.md §5.2)"), nil
 	}
 	name := parts[len(parts)-1]
 	if why := neverRewritten(name); why != "" {

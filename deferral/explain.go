@@ -119,8 +119,11 @@ func Explain(ctx context.Context, cfg ExplainConfig, sql string) (*Explanation, 
 		for _, ref := range st.References {
 			er := ExplainedReference{Statement: ref.Statement, Name: sql[ref.Start:ref.End], Role: ref.Role.String(), Action: "keep"}
 			switch {
-			case ref.Role == rewrite.Write:
+			case ref.Role != rewrite.Read:
 				er.Reason = "write target: never rewritten"
+				if ref.Role == rewrite.Pin {
+					er.Reason = "pinned (a foreign key's referenced table, or locked by FOR UPDATE/SHARE): never rewritten"
+				}
 				if o.refused != "" {
 					if name, refused := catalog.ProdWriteGuard(cfg.Manifest, ref, scope); refused {
 						er.Action, er.Reason = "refuse", "write into production relation "+name+" (allow with allow_prod_writes: true / --allow-prod-writes)"

@@ -15,13 +15,13 @@ func guard(an *rewrite.Analysis, sql string, prod *catalog.Manifest, ts *targetS
 	for _, st := range an.Statements {
 		writes := 0
 		for _, ref := range st.References {
-			if ref.Role != rewrite.Write {
+			if ref.Role == rewrite.Read {
 				continue
 			}
 			writes++
 			// Temp tables live in the session's pg_temp schema whatever the search_path says (dbt's incremental
 			// models and snapshots create unqualified temp tables): never production.
-			if len(ref.Normalized) == 1 {
+			if len(ref.Normalized) == 1 && ref.Role == rewrite.Write {
 				if tempTable != nil && tempTable(ref.Normalized[0]) {
 					continue
 				}
@@ -45,6 +45,9 @@ func guard(an *rewrite.Analysis, sql string, prod *catalog.Manifest, ts *targetS
 			if name, refused := catalog.ProdWriteGuard(prod, ref, scope); refused {
 				return name
 			}
+		}
+		if what := guardObjects(&st, prod, ts, scope, tempTable); what != "" {
+			return what
 		}
 		// The guard never fails open: a statement that did not parse and whose write target the lexer could not
 		// read is refused when it names a production schema at all.

@@ -221,7 +221,8 @@ func (s *session) Statement(ctx context.Context, sql string) engine.Verdict {
 	scope := s.scope
 	pathFilter := s.pathFilterLocked(ts)
 	s.mu.Unlock()
-	if !ts.filter.match(sql) && (pathFilter == nil || !pathFilter.Match(sql)) {
+	// A DO block goes to the write guard even when it names no production schema: what it runs may be unreadable.
+	if !ts.filter.match(sql) && (pathFilter == nil || !pathFilter.Match(sql)) && !strings.EqualFold(w, "do") {
 		return engine.Verdict{SQL: sql, Messages: notices, DependsOn: engine.Dependencies{Manifests: ts.id, SearchPath: scope.SearchPath}}
 	}
 	return s.process(ctx, sql, an, prod, ts, scope, notices)

@@ -32,7 +32,11 @@ type prefilter struct {
 }
 
 func (p *sqlPort) newPrefilter(names []string) prefilter {
-	f := prefilter{names: make(map[string]struct{}, len(names)), pf: rewrite.NewPrefilter(names)}
+	// Besides the schema names, the words of statements that can write production without naming a production
+	// schema: a DO block's EXECUTE of SQL built at run time, ALTER DEFAULT PRIVILEGES of every schema (SPEC §6).
+	// A text holding one goes to the write guard; a false positive costs one (cached) parse.
+	words := append(append(make([]string, 0, len(names)+2), names...), "execute", "privileges")
+	f := prefilter{names: make(map[string]struct{}, len(names)), pf: rewrite.NewPrefilter(words)}
 	for _, n := range names {
 		f.names[n] = struct{}{}
 	}

@@ -88,8 +88,10 @@ func analyzeTree(sql string, tree *pg_query.ParseResult) *Analysis {
 				st.Qualifiers = sortRefs(w.quals)
 			}
 			st.Schemas = w.schemas
+			st.Objects = w.objects
+			st.Body = w.body
 			for _, r := range w.refs {
-				if r.Role == Read && isCatalogRef(r) {
+				if r.Role != Write && isCatalogRef(r) {
 					st.CatalogQuery = true
 				}
 			}
@@ -153,11 +155,15 @@ type walker struct {
 	refs               []Reference
 	quals              []Reference
 	schemas            []Reference
-	settings           []Setting // set_config calls
+	objects            []Reference // Statement.Objects
+	body               *Body       // Statement.Body
+	settings           []Setting   // set_config calls
 	scopes             [][]string
 	// writeDefault makes plain RangeVars write targets (inside statements whose every relation is a target,
 	// such as CREATE PUBLICATION … FOR TABLE).
 	writeDefault bool
+	// pin makes plain RangeVars pinned (the FROM items of a SELECT … FOR UPDATE/SHARE).
+	pin bool
 }
 
 func (w *walker) cteVisible(name string) bool {
@@ -247,6 +253,9 @@ func (w *walker) role() Role {
 	if w.writeDefault {
 		return Write
 	}
+	if w.pin {
+		return Pin
+	}
 	return Read
 }
 
@@ -261,6 +270,9 @@ func (w *walker) visit(m proto.Message) {
 		if w.schemaStmt(x) {
 			return
 		}
+	}
+	if w.objectStmt(m) {
+		return
 	}
 	switch x := m.(type) {
 	case *pg_query.Node:
@@ -402,9 +414,15 @@ func (w *walker) visit(m proto.Message) {
 		w.writeDefault = prev
 	case *pg_query.LockingClause:
 		// FOR UPDATE OF names FROM items (by alias), not relations.
-	case *pg_query.CreateFunctionStmt, *pg_query.DoStmt:
-		// Function bodies are the function's business: a $$…$$ body is a string, and a SQL-standard body
-		// (BEGIN ATOMIC / RETURN) is stored as the function's definition. Neither is rewritten.
+	case *pg_query.Constraint:
+		// FOREIGN KEY … REFERENCES t: PostgreSQL adds triggers to t, so t is pinned (never deferred, guarded).
+		if x.Contype == pg_query.ConstrType_CONSTR_FOREIGN {
+			w.rangeVar(x.Pktable, Pin, false)
+			w.node(x.RawExpr)
+			w.node(x.WhereClause)
+			return
+		}
+		w.children(m.ProtoReflect())
 	case *pg_query.ColumnRef:
 		w.columnRef(x)
 	case *pg_query.TypeName, *pg_query.A_Const, *pg_query.String, *pg_query.DefElem:
@@ -440,7 +458,7 @@ func (w *walker) selectStmt(s *pg_query.SelectStmt) {
 		w.visit(s.IntoClause)
 		w.nodes(s.DistinctClause)
 		w.nodes(s.TargetList)
-		w.nodes(s.FromClause)
+		w.fromClause(s.FromClause, s.LockingClause)
 		w.node(s.WhereClause)
 		w.nodes(s.GroupClause)
 		w.node(s.HavingClause)
@@ -526,7 +544,7 @@ func (w *walker) rangeVar(rv *pg_query.RangeVar, role Role, cteCheck bool) {
 	if rv == nil || rv.Relname == "" {
 		return
 	}
-	if cteCheck && role == Read && rv.Schemaname == "" && rv.Catalogname == "" && w.cteVisible(rv.Relname) {
+	if cteCheck && role != Write && rv.Schemaname == "" && rv.Catalogname == "" && w.cteVisible(rv.Relname) {
 		return
 	}
 	want := make([]string, 0, 3)

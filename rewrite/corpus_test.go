@@ -357,6 +357,9 @@ func checkComplete(sql string, a *Analysis) string {
 		for _, r := range s.References {
 			found[r.Start] = true
 		}
+		for _, r := range s.Objects { // CREATE TYPE t AS (…): the RangeVar names a type (Statement.Objects)
+			found[r.Start] = true
+		}
 	}
 	for _, l := range locs {
 		if found[l] {

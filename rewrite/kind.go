@@ -92,7 +92,32 @@ func stmtKind(n *pg_query.Node) (kind string, ddl bool) {
 	case *pg_query.Node_DeclareCursorStmt:
 		return "DECLARE CURSOR", false
 	case *pg_query.Node_CreateFunctionStmt:
+		if x.CreateFunctionStmt.IsProcedure {
+			return "CREATE PROCEDURE", false
+		}
 		return "CREATE FUNCTION", false
+	case *pg_query.Node_AlterDefaultPrivilegesStmt:
+		return "ALTER DEFAULT PRIVILEGES", false
+	case *pg_query.Node_CompositeTypeStmt, *pg_query.Node_CreateEnumStmt, *pg_query.Node_CreateRangeStmt:
+		return "CREATE TYPE", false
+	case *pg_query.Node_DefineStmt:
+		return "CREATE " + defineWords(x.DefineStmt.Kind), false
+	case *pg_query.Node_CreateDomainStmt:
+		return "CREATE DOMAIN", false
+	case *pg_query.Node_CreateExtensionStmt:
+		return "CREATE EXTENSION", false
+	case *pg_query.Node_CreatePolicyStmt:
+		return "CREATE POLICY", false
+	case *pg_query.Node_RuleStmt:
+		return "CREATE RULE", false
+	case *pg_query.Node_CreateConversionStmt:
+		return "CREATE CONVERSION", false
+	case *pg_query.Node_CreateOpClassStmt:
+		return "CREATE OPERATOR CLASS", false
+	case *pg_query.Node_CreateOpFamilyStmt:
+		return "CREATE OPERATOR FAMILY", false
+	case *pg_query.Node_CreateStatsStmt:
+		return "CREATE STATISTICS", false
 	case *pg_query.Node_DoStmt:
 		return "DO", false
 	case *pg_query.Node_CallStmt:
@@ -126,4 +151,19 @@ func objectWords(t pg_query.ObjectType) string {
 		return "SCHEMA"
 	}
 	return "OBJECT"
+}
+
+// defineWords names the object a DefineStmt (CREATE AGGREGATE/OPERATOR/TYPE/COLLATION/TEXT SEARCH …) creates.
+func defineWords(t pg_query.ObjectType) string {
+	switch t {
+	case pg_query.ObjectType_OBJECT_AGGREGATE:
+		return "AGGREGATE"
+	case pg_query.ObjectType_OBJECT_OPERATOR:
+		return "OPERATOR"
+	case pg_query.ObjectType_OBJECT_TYPE:
+		return "TYPE"
+	case pg_query.ObjectType_OBJECT_COLLATION:
+		return "COLLATION"
+	}
+	return "TEXT SEARCH OBJECT"
 }

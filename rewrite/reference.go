@@ -9,11 +9,19 @@ const (
 	// Write: the relation is created, replaced, altered, renamed, dropped, truncated, inserted into, updated,
 	// deleted from, merged into, commented on, granted on, locked, indexed, refreshed or copied into (SPEC §5.2).
 	Write
+	// Pin: the statement makes the relation depend on it without writing its rows — a foreign key that REFERENCES
+	// it (PostgreSQL adds triggers to the referenced table) or a row lock (SELECT … FOR UPDATE/NO KEY UPDATE/SHARE/
+	// KEY SHARE, which marks its rows and blocks its writers). A pinned relation is never rewritten, and the write
+	// guard refuses a production one as it refuses a write target (SPEC §5.2, §6).
+	Pin
 )
 
 func (r Role) String() string {
-	if r == Write {
+	switch r {
+	case Write:
 		return "write"
+	case Pin:
+		return "pin"
 	}
 	return "read"
 }
@@ -65,11 +73,21 @@ type Statement struct {
 	// offered to a Resolver; Rewrite swaps one together with a deferred reference to the same schema-qualified
 	// relation, so the column still finds its FROM item.
 	Qualifiers []Reference
-	// Schemas are the schemas the statement drops, renames, changes the owner of, or grants/revokes privileges on
-	// (DROP SCHEMA, ALTER SCHEMA … RENAME TO (both names) / OWNER TO, GRANT|REVOKE … ON SCHEMA, … ON ALL
-	// TABLES|SEQUENCES|FUNCTIONS IN SCHEMA), each with Parts [schema] and Role Write. A production schema here is
+	// Schemas are the schemas the statement drops, renames, changes the owner of, grants/revokes privileges on or
+	// creates objects in (DROP SCHEMA, ALTER SCHEMA … RENAME TO (both names) / OWNER TO, GRANT|REVOKE … ON SCHEMA,
+	// … ON ALL TABLES|SEQUENCES|FUNCTIONS IN SCHEMA, ALTER DEFAULT PRIVILEGES IN SCHEMA, CREATE SCHEMA (but IF NOT
+	// EXISTS without elements), CREATE EXTENSION … SCHEMA, ALTER <object> … SET SCHEMA), each with Parts [schema] and Role Write. A production schema here is
 	// a write into production for the write guard (SPEC §6), like a production write target.
 	Schemas []Reference
+	// Objects are the schema-qualifiable objects other than relations (functions, procedures, types, domains,
+	// operators, collations, …) the statement creates, alters, renames, moves, drops, comments on or grants/revokes
+	// privileges on, each with Normalized the name's parts as the parser gives them ([schema, name] or [name]) and
+	// Role Write. A production schema here is a write into production for the write guard (SPEC §6); an unqualified
+	// name lands (CREATE) or is looked up (the rest) through the search_path.
+	Objects []Reference
+	// Body is what the proxy can read of the code a DO block runs or a CREATE FUNCTION/PROCEDURE stores; nil for
+	// other statements.
+	Body *Body
 	// Settings are the run-time settings the statement changes (SET/RESET, set_config calls), in text order.
 	Settings []Setting
 	// Show is the lower-cased name of the setting a SHOW statement asks for ("" for other statements).
@@ -135,4 +153,26 @@ type Result struct {
 	// Requalified lists the column qualifiers (Statement.Qualifiers) rewritten along with the deferrals, in text
 	// order. They are not deferrals of their own.
 	Requalified []Deferral
+}
+
+// Body is what the proxy can read of a code body: a DO block (which runs now) or the body of a CREATE FUNCTION/
+// PROCEDURE (stored, run when called). LANGUAGE sql bodies (quoted or BEGIN ATOMIC) are analysed as SQL; plpgsql
+// bodies are parsed (pg_query's plpgsql parser) and each SQL statement and expression in them is analysed, as is
+// the string of an EXECUTE that is a constant.
+type Body struct {
+	// Runs is true for a DO block: the body runs when the statement does.
+	Runs bool
+	// Parts are the SQL texts found in the body, each with its analysis (spans are offsets in Part.SQL).
+	Parts []BodyPart
+	// Dynamic is true when the body EXECUTEs a string built at run time: what that runs cannot be read.
+	Dynamic bool
+	// Opaque, when not empty, says why (part of) the body could not be read: another language, a body or a
+	// fragment that does not parse.
+	Opaque string
+}
+
+// BodyPart is one SQL text of a code body and its analysis.
+type BodyPart struct {
+	SQL      string
+	Analysis *Analysis
 }

@@ -48,7 +48,13 @@ func (w *walker) schemaStmt(m any) bool {
 	default:
 		return false
 	}
-	// The names follow the keyword SCHEMA, in order.
+	w.addSchemaNames(names)
+	return true
+}
+
+// addSchemaNames records schema names (Statement.Schemas) that follow the keyword SCHEMA in the statement, in order;
+// a name the scan does not find spans the statement.
+func (w *walker) addSchemaNames(names []string) {
 	pos, ok := w.findWord(w.stmtStart, "schema")
 	for _, name := range names {
 		if name == "" {
@@ -70,7 +76,6 @@ func (w *walker) schemaStmt(m any) bool {
 			Start: w.stmtStart, End: w.stmtEnd, Role: Write, Statement: w.stmt,
 		})
 	}
-	return true
 }
 
 // findWord returns the offset after the first unquoted token equal to word (lower case) at or after i.

@@ -182,8 +182,8 @@ func shapeAgrees(sql string, lits []litSpan) bool {
 
 // shiftAnalysis returns a, the analysis of a text whose literals were at from, moved to sql, a text with the same
 // shape whose literals are at to; introspection literals take their values from sql. It returns nil if an offset
-// of a falls inside a literal (not a shape it can move) or a statement changes a setting (whose value may be one of
-// the literals).
+// of a falls inside a literal (not a shape it can move), a statement changes a setting (whose value may be one of
+// the literals) or has a code body (which may be one).
 func shiftAnalysis(a *Analysis, sql string, from, to []litSpan) *Analysis {
 	bad := false
 	move := func(p int) int {
@@ -213,13 +213,14 @@ func shiftAnalysis(a *Analysis, sql string, from, to []litSpan) *Analysis {
 	}
 	out := &Analysis{Parsed: a.Parsed, ParseError: a.ParseError, Dialect: a.Dialect, Statements: make([]Statement, len(a.Statements))}
 	for i, st := range a.Statements {
-		if len(st.Settings) > 0 {
+		if len(st.Settings) > 0 || st.Body != nil { // a code body may be one of the literals
 			return nil
 		}
 		st.Start, st.End = move(st.Start), move(st.End)
 		st.References = refs(st.References)
 		st.Qualifiers = refs(st.Qualifiers)
 		st.Schemas = refs(st.Schemas)
+		st.Objects = refs(st.Objects)
 		if len(st.Literals) > 0 {
 			lits := make([]Literal, len(st.Literals))
 			for j, l := range st.Literals {
