@@ -53,6 +53,12 @@ type engineView struct {
 		FromCache  bool      `json:"from_cache"`
 		Poll       string    `json:"poll"`
 	} `json:"production_source"`
+	Warnings []struct {
+		Kind  string   `json:"kind"`
+		Count int      `json:"count"`
+		Text  string   `json:"text"`
+		Nodes []string `json:"nodes"`
+	} `json:"warnings"`
 	DefaultMode string `json:"default_mode"`
 	Statements  uint64 `json:"statements"`
 	Rewritten   uint64 `json:"rewritten"`

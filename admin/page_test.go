@@ -20,6 +20,8 @@ func (e *runEngine) Status() any {
 			"project_name": "jaffle_shop", "nodes": 12, "dbt_version": "1.11.0", "invocation_id": "inv-1"},
 		"production_source": map[string]any{"source": "dbt-cloud://1/9", "kind": "dbt-cloud", "last_check": time.Now(),
 			"last_change": time.Now().Add(-time.Hour), "last_error": "list runs of dbt Cloud job 9: HTTP 502 Bad Gateway", "poll": "1m0s"},
+		"warnings": []any{map[string]any{"kind": "snapshot_target_schema", "count": 2, "text": "2 snapshots have a target_schema deferproxy cannot evaluate",
+			"nodes": []any{"snapshot.shop.a", "snapshot.shop.b"}}},
 		"default_mode": e.mode, "statements": 10, "rewritten": 3, "deferrals": 4, "refused": 1,
 		"sessions": []any{map[string]any{"id": 7, "user": "fabio", "application_name": "dbt", "mode": "defer", "dev_schema": "dev.dbt_fabio", "deferrals": 4}},
 	}
@@ -35,6 +37,8 @@ func TestPageShowsRunSourcesSessions(t *testing.T) {
 		`<code>dbt-cloud://1/9</code> (dbt-cloud)`, `<span class="badge bad">failing</span> list runs of dbt Cloud job 9: HTTP 502`,
 		`<td>7</td><td>fabio</td><td>dbt</td><td>defer</td>`, `<option value="defer" selected>defer</option>`,
 		`<label for="default-mode">`, `refused 1`,
+		`<h2 id="warnings-h">Warnings <span class="badge warn">1</span></h2>`,
+		`<span class="badge warn">snapshot_target_schema · 2</span> 2 snapshots have a target_schema deferproxy cannot evaluate <span class="note">e.g. <code>snapshot.shop.a</code>, <code>snapshot.shop.b</code></span>`,
 	} {
 		if code != 200 || !strings.Contains(page, w) {
 			t.Errorf("page lacks %q:\n%s", w, page)

@@ -86,6 +86,12 @@ type DevMap struct {
 	snaps snapshotCounts
 	// mapped holds the unique_ids a schema map gave a dev relation.
 	mapped map[string]bool
+	// refused names what made derivation impossible ("generate_schema_name", "generate_alias_name",
+	// "dev_schema"); "" when it ran or was not tried.
+	refused string
+	// unmapped counts the deferrable production nodes that no dev relation maps to; firstUnmapped names a few.
+	unmapped      int
+	firstUnmapped []string
 }
 
 type schemaMapEntry struct {
@@ -120,6 +126,7 @@ func NewDevMap(cfg DevMapConfig) *DevMap {
 		d.explain += "; WARNING: " + w
 	}
 	d.collectSchemas(cfg.Prod)
+	d.countUnmapped(cfg.Prod)
 	return d
 }
 
@@ -359,19 +366,19 @@ func (d *DevMap) derive(cfg DevMapConfig) {
 	const ask = mappingAdvice
 	rule := classifySchemaMacro(pm)
 	if rule == ruleCustom {
-		d.kind = MapNone
+		d.kind, d.refused = MapNone, "generate_schema_name"
 		d.explain = fmt.Sprintf("cannot derive dev relations: the project overrides generate_schema_name (%s) with "+
 			"logic deferproxy does not know; %s", pm.SchemaNameOverride().UniqueID, ask)
 		return
 	}
 	if !isDefaultAlias(pm) {
-		d.kind = MapNone
+		d.kind, d.refused = MapNone, "generate_alias_name"
 		d.explain = fmt.Sprintf("cannot derive dev relations: the project overrides generate_alias_name (%s) with "+
 			"logic deferproxy does not know; %s", pm.AliasNameOverride().UniqueID, ask)
 		return
 	}
 	if cfg.Target.Schema == "" {
-		d.kind = MapNone
+		d.kind, d.refused = MapNone, "dev_schema"
 		d.explain = "cannot derive dev relations: no dev schema is configured; set dev_schema (a name or a " +
 			"template like dbt_{user}), or " + ask
 		return

@@ -124,6 +124,10 @@ func TestDevMapSnapshotTargetSchema(t *testing.T) {
 		!strings.Contains(w[0], "dev_manifest") || !strings.Contains(d.Explain(), "WARNING: 1 snapshots") {
 		t.Errorf("unsupported target_schema: warnings %q; explain %s", w, d.Explain())
 	}
+	if b := d.BlindSpots(); len(b) != 1 || b[0].Kind != "snapshot_target_schema" || b[0].Count != 1 ||
+		!slices.Equal(b[0].Nodes, []string{"snapshot.shop.orders_snapshot"}) || b[0].Text != d.Warnings()[0] {
+		t.Errorf("blind spots %+v", b)
+	}
 	// With a schema map for the snapshots' schema, the map wins and the other nodes stay derived.
 	d = NewDevMap(DevMapConfig{Prod: withSnapshotTarget(t, "snap_prod", "{{ 'snap_' ~ target.name }}"), Target: dev,
 		SchemaMap: map[string]string{"snap_dev": "snap_prod"}})

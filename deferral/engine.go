@@ -29,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,6 +72,7 @@ type Engine struct {
 	sql       *sqlPort
 	sel       *selection
 	recent    *recentRing
+	listings  *listingWatch
 	failClose bool
 
 	defaultMode atomic.Int32 // catalog.Mode for new sessions
@@ -137,6 +139,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		sql:       newSQLPort(),
 		sel:       newSelection(cfg.SelectedWindow),
 		recent:    newRecentRing(100),
+		listings:  newListingWatch(),
 		failClose: cfg.OnCatalogError == "fail",
 		sessions:  map[uint64]*session{},
 	}
@@ -314,6 +317,7 @@ func (e *Engine) Status() Status {
 		MemoHits:        e.memoHits.Load(),
 		Recent:          e.recent.list(),
 		Sessions:        []SessionStatus{},
+		Warnings:        []Warning{},
 	}
 	cs := e.sql.cache.Stats()
 	st.AnalysisHits, st.AnalysisShapeHits, st.Parses = cs.Hits, cs.ShapeHits, cs.Misses
@@ -325,8 +329,17 @@ func (e *Engine) Status() Status {
 	if m := e.prod.Current(); m != nil {
 		st.Production = e.runStatus(m)
 		st.Mapping = e.mappingSummary(m)
+		st.Warnings = append(st.Warnings, e.mappingWarnings(m)...)
 	} else {
 		st.Mapping = "none: no production manifest loaded"
+	}
+	if n, recent := e.listings.status(); n > 0 {
+		st.GetRelation = recent
+		lw := recent[0]
+		st.Warnings = append(st.Warnings, Warning{Kind: "get_relation", Count: int(n), Text: fmt.Sprintf(
+			"%d times a dbt invocation listed a dev schema that lacks relations deferproxy read from production "+
+				"(latest: %s lacks %s): %s, so they see those relations missing where native --defer sees production; "+
+				"README \"Differences from native defer\"", n, lw.Schema, strings.Join(lw.Relations, ", "), listingMacros)})
 	}
 	e.sessMu.Lock()
 	for _, s := range e.sessions {
@@ -366,6 +379,16 @@ func (e *Engine) runStatus(m *catalog.Manifest) *RunStatus {
 func (e *Engine) mappingSummary(m *catalog.Manifest) string {
 	ts := e.target(m, targetKey{database: e.cfg.DevDatabase, schema: e.cfg.DevSchema})
 	return ts.devmap.Kind().String() + ": " + ts.devmap.Explain()
+}
+
+// mappingWarnings are the blind spots of the mapping for the configured dev target, as status warnings.
+func (e *Engine) mappingWarnings(m *catalog.Manifest) []Warning {
+	ts := e.target(m, targetKey{database: e.cfg.DevDatabase, schema: e.cfg.DevSchema})
+	var out []Warning
+	for _, b := range ts.devmap.BlindSpots() {
+		out = append(out, Warning(b))
+	}
+	return out
 }
 
 // runLabel names a production run for humans: a scheduler's job and run id ("Nightly run 7000123"), else the

@@ -12,9 +12,8 @@ import (
 func (s *session) process(ctx context.Context, sql string, an *rewrite.Analysis, prod *catalog.Manifest, ts *targetState,
 	scope catalog.Scope, notices []engine.Message) engine.Verdict {
 	e := s.e
-	if qc, ok := catalog.ParseQueryComment(sql); ok {
-		e.sel.see(qc.InvocationID, qc.NodeID)
-	}
+	qc, _ := catalog.ParseQueryComment(sql)
+	e.sel.see(qc.InvocationID, qc.NodeID)
 
 	s.mu.Lock()
 	mode := s.currentMode()
@@ -25,6 +24,7 @@ func (s *session) process(ctx context.Context, sql string, an *rewrite.Analysis,
 		if m := s.memo.lookup(e.devcat, sql, ts, mode, pathVersion); m != nil {
 			e.memoHits.Add(1)
 			notices = append(notices, s.deliver(m.report, prod)...)
+			notices = append(notices, s.noteListings(qc, m.report)...)
 			v := engine.Verdict{SQL: sql, Messages: notices, Deferrals: m.report.deferred, DependsOn: m.deps}
 			if m.changed {
 				v.SQL = m.sql
@@ -95,6 +95,7 @@ func (s *session) process(ctx context.Context, sql string, an *rewrite.Analysis,
 		return v
 	}
 	r := e.buildReport(an, o, prod)
+	r.listed = listedSchemas(an, ts, s.target, scope.Database)
 	memoizable := recordListings && listed && !o.consultedSelected && readOnly(an)
 	d := deps(!memoizable)
 	if memoizable {
@@ -105,6 +106,7 @@ func (s *session) process(ctx context.Context, sql string, an *rewrite.Analysis,
 		s.memo.store(sql, en)
 	}
 	notices = append(notices, s.deliver(r, prod)...)
+	notices = append(notices, s.noteListings(qc, r)...)
 	return engine.Verdict{SQL: o.sql, Messages: notices, Deferrals: r.deferred, DependsOn: d}
 }
 

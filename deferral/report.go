@@ -20,6 +20,9 @@ type report struct {
 	deferred     []engine.Deferral
 	deferrals    int
 	introspected bool
+	// devRels are the dev relations deferred and listed the dev schemas its catalog queries list (listing.go).
+	devRels []catalog.Relation
+	listed  []string
 }
 
 type reportKind uint8
@@ -62,6 +65,7 @@ func (e *Engine) buildReport(an *rewrite.Analysis, o outcome, prod *catalog.Mani
 		for _, d := range list {
 			r.deferred = append(r.deferred, engine.Deferral{Statement: i, Node: strings.Clone(o.comments[i].NodeID),
 				From: shortName(d.dec.Dev), To: shortName(d.dec.Prod)})
+			r.devRels = append(r.devRels, d.dec.Dev)
 		}
 		it := reportItem{kind: itemDeferral}
 		if e.cfg.Notices != "off" {

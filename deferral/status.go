@@ -17,6 +17,12 @@ type Status struct {
 	ProductionSource *catalog.SourceStatus `json:"production_source,omitempty"`
 	// Mapping says how dev relations are mapped to nodes (SPEC §3) and why.
 	Mapping string `json:"mapping"`
+	// Warnings are what the developer should know with counts (SPEC §7): the mapping's blind spots (snapshots with a
+	// target_schema it cannot evaluate, an unrecognised generate_schema_name, nodes no dev relation maps to) and dbt
+	// invocations whose get_relation sees deferred relations as missing.
+	Warnings []Warning `json:"warnings"`
+	// GetRelation are the latest invocations that listed a dev schema lacking relations deferproxy deferred.
+	GetRelation []ListingWarning `json:"get_relation,omitempty"`
 	// DefaultMode is the mode new sessions start in.
 	DefaultMode string `json:"default_mode"`
 	// Counters since start.
@@ -113,4 +119,12 @@ func (r *recentRing) list() []RecentDeferral {
 		out = append(out, r.buf[(r.next-i+len(r.buf))%len(r.buf)])
 	}
 	return out
+}
+
+// Warning is one status warning: what, how many, a sentence saying what to do, a few of the nodes concerned.
+type Warning struct {
+	Kind  string   `json:"kind"`
+	Count int      `json:"count"`
+	Text  string   `json:"text"`
+	Nodes []string `json:"nodes,omitempty"`
 }

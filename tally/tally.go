@@ -5,6 +5,7 @@ package tally
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -37,8 +38,10 @@ type Report struct {
 	Statements uint64     `json:"statements"`
 	Deferrals  []Deferral `json:"deferrals"` // distinct from → to, in first-seen order
 	Refusals   []Refusal  `json:"refusals"`
-	First      time.Time  `json:"first"`
-	Last       time.Time  `json:"last"`
+	// Warnings are the distinct WARNINGs the engine told the sessions (dbt prints none of them), first seen first.
+	Warnings []string  `json:"warnings,omitempty"`
+	First    time.Time `json:"first"`
+	Last     time.Time `json:"last"`
 }
 
 // Deferral is one distinct relation deferred, with how many times.
@@ -61,8 +64,11 @@ type record struct {
 	statements atomic.Uint64
 }
 
-// maxRefusals bounds the refusals kept per tag.
-const maxRefusals = 100
+// maxRefusals bounds the refusals kept per tag, maxWarnings the distinct warnings.
+const (
+	maxRefusals = 100
+	maxWarnings = 20
+)
 
 // OpenSession implements engine.Engine.
 func (t *Tally) OpenSession(ctx context.Context, info engine.SessionInfo) engine.Session {
@@ -108,6 +114,7 @@ func (t *Tally) Report(tag string) (Report, bool) {
 	out.Statements = r.statements.Load()
 	out.Deferrals = append([]Deferral{}, r.Deferrals...)
 	out.Refusals = append([]Refusal{}, r.Refusals...)
+	out.Warnings = append([]string(nil), r.Warnings...)
 	return out, true
 }
 
@@ -133,7 +140,7 @@ type session struct {
 func (s *session) Statement(ctx context.Context, sql string) engine.Verdict {
 	v := s.Session.Statement(ctx, sql)
 	s.r.statements.Add(1)
-	if len(v.Deferrals) == 0 && v.Refusal == nil {
+	if len(v.Deferrals) == 0 && v.Refusal == nil && !hasWarning(v.Messages) {
 		return v
 	}
 	s.t.mu.Lock()
@@ -149,6 +156,11 @@ func (s *session) Statement(ctx context.Context, sql string) engine.Verdict {
 		r.index[k] = len(r.Deferrals)
 		r.Deferrals = append(r.Deferrals, Deferral{From: d.From, To: d.To, Node: d.Node, Count: 1})
 	}
+	for _, m := range v.Messages {
+		if m.Severity == engine.Warning && len(r.Warnings) < maxWarnings && !slices.Contains(r.Warnings, m.Text) {
+			r.Warnings = append(r.Warnings, m.Text)
+		}
+	}
 	if v.Refusal != nil && len(r.Refusals) < maxRefusals {
 		r.Refusals = append(r.Refusals, Refusal{Code: v.Refusal.Code, Message: v.Refusal.Message})
 	}
@@ -161,4 +173,13 @@ func (s *session) ServerError(ctx context.Context, err engine.ServerError) strin
 		return x.ServerError(ctx, err)
 	}
 	return ""
+}
+
+func hasWarning(ms []engine.Message) bool {
+	for _, m := range ms {
+		if m.Severity == engine.Warning {
+			return true
+		}
+	}
+	return false
 }

@@ -19,6 +19,9 @@ func (fakeSession) Statement(_ context.Context, sql string) engine.Verdict {
 	switch sql {
 	case "read":
 		return engine.Verdict{SQL: "rewritten", Deferrals: []engine.Deferral{{From: "dbt_fabio.orders", To: "analytics.orders", Node: "model.shop.orders"}}}
+	case "warn":
+		return engine.Verdict{SQL: sql, Messages: []engine.Message{{Severity: engine.Notice, Text: "a notice"},
+			{Severity: engine.Warning, Text: "deferproxy: dbt listed dev schema dbt_fabio without orders"}}}
 	case "write":
 		return engine.Verdict{SQL: sql, Refusal: &engine.Refusal{Code: "42501", Message: "deferproxy refuses to write into production relation analytics.orders"}}
 	}
@@ -41,10 +44,15 @@ func TestTallyByTag(t *testing.T) {
 		a1.Statement(ctx, sql)
 	}
 	a2.Statement(ctx, "write")
+	a1.Statement(ctx, "warn")
+	a2.Statement(ctx, "warn")
 	b.Statement(ctx, "select 1")
 	untagged.Statement(ctx, "read")
 	r, ok := tl.Report("a")
-	if !ok || r.Sessions != 2 || r.Statements != 4 || len(r.Deferrals) != 1 || r.Deferrals[0].Count != 2 ||
+	if len(r.Warnings) != 1 || r.Warnings[0] != "deferproxy: dbt listed dev schema dbt_fabio without orders" {
+		t.Errorf("warnings of a: %q (want the one warning, once, and no notice)", r.Warnings)
+	}
+	if !ok || r.Sessions != 2 || r.Statements != 6 || len(r.Deferrals) != 1 || r.Deferrals[0].Count != 2 ||
 		r.Deferrals[0].Node != "model.shop.orders" || len(r.Refusals) != 1 || r.Refusals[0].Code != "42501" {
 		t.Fatalf("report a: %+v", r)
 	}

@@ -179,6 +179,13 @@ func printExecSummary(ctx context.Context, w io.Writer, addr, tag string) {
 			p("  %s %s\n", r.Code, r.Message)
 		}
 	}
+	if len(rep.Warnings) > 0 {
+		p("deferproxy: %d warning%s (dbt does not print the proxy's warnings):\n", len(rep.Warnings),
+			map[bool]string{true: "", false: "s"}[len(rep.Warnings) == 1])
+		for _, w := range rep.Warnings {
+			p("  WARNING %s\n", w)
+		}
+	}
 	var doc statusDoc
 	if _, err := getJSON(ctx, "http://"+addr+"/status", &doc); err != nil || doc.Engine == nil || doc.Engine.Production == nil {
 		p("deferproxy: production run unknown (no production manifest loaded)\n")

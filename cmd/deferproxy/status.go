@@ -187,6 +187,12 @@ func printStatus(w io.Writer, d statusDoc) {
 		p("  last error     %s\n", e.ProductionError)
 	}
 	p("\nMapping        %s\n", e.Mapping)
+	for _, w := range e.Warnings {
+		p("WARNING        %s (%d): %s\n", w.Kind, w.Count, w.Text)
+		if len(w.Nodes) > 0 {
+			p("               e.g. %s\n", strings.Join(w.Nodes, ", "))
+		}
+	}
 	p("Default mode   %s\n", e.DefaultMode)
 	p("\nStatements %d, rewritten %d, relations deferred %d, refused %d, failed open %d, introspection rewrites %d\n",
 		e.Statements, e.Rewritten, e.Deferrals, e.Refused, e.FailedOpen, e.IntrospectionRW)
