@@ -8,10 +8,12 @@ import (
 // TestFidelity runs each case of each project natively (`--defer --state prod`, direct to PostgreSQL) and through the
 // proxy (no --defer), in both modes, and requires the same outcome: dbt's per-node results, the dev relations row for
 // row, and the set of relations the statements named (PostgreSQL's statement log). Each case also asserts the
-// relations dbt's defer rule requires, so that two equally wrong runs cannot pass.
+// relations dbt's defer rule requires, so that two equally wrong runs cannot pass. Projects run in parallel (as many
+// as -parallel, GOMAXPROCS by default), each on its own cluster; a project's cases run one after another.
 func TestFidelity(t *testing.T) {
 	for _, p := range fidelityProjects {
 		t.Run(p.name, func(t *testing.T) {
+			t.Parallel()
 			r := rigFor(t, p)
 			for _, c := range p.cases {
 				for _, mode := range []string{modeDefer, modeFavorState} {

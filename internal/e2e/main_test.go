@@ -5,11 +5,11 @@ import (
 	"testing"
 )
 
-// TestMain stops the package's private PostgreSQL cluster (started on first use) and removes the project copies
+// TestMain stops the package's private PostgreSQL clusters (one per project, started on first use) and removes the project copies
 // after the tests.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	stopCluster()
+	stopClusters()
 	if tmpDir != "" {
 		os.RemoveAll(tmpDir)
 	}

@@ -89,6 +89,8 @@ var (
 
 // rigOutcome is how a project's production build went, for the tests that come after the one that built it.
 type rigOutcome struct {
+	mu      sync.Mutex  // held while the project builds: projects build in parallel, a project once
+	built   bool        // a build was attempted
 	rig     *projectRig // nil when the build failed or was skipped
 	test    string      // the test that built it, whose log holds the cause of a failure
 	skipped bool
@@ -99,8 +101,24 @@ type rigOutcome struct {
 func rigFor(t *testing.T, p *project) *projectRig {
 	t.Helper()
 	rigsMu.Lock()
-	defer rigsMu.Unlock()
-	if o, ok := rigs[p.name]; ok {
+	o, ok := rigs[p.name]
+	if !ok {
+		o = &rigOutcome{}
+		rigs[p.name] = o
+	}
+	if tmpDir == "" {
+		d, err := os.MkdirTemp("", "deferproxy-e2e-")
+		if err != nil {
+			rigsMu.Unlock()
+			t.Fatal(err)
+		}
+		tmpDir = d
+	}
+	rigsMu.Unlock()
+
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.built {
 		switch {
 		case o.rig != nil:
 			return o.rig
@@ -110,8 +128,7 @@ func rigFor(t *testing.T, p *project) *projectRig {
 			t.Fatalf("production build of %s failed in %s: that test's output above has the cause", p.name, o.test)
 		}
 	}
-	o := &rigOutcome{test: t.Name()}
-	rigs[p.name] = o
+	o.built, o.test = true, t.Name()
 	defer func() { o.skipped = t.Skipped() }() // runs on t.Skip's Goexit too
 	o.rig = buildRig(t, p)
 	return o.rig
@@ -121,13 +138,6 @@ func buildRig(t *testing.T, p *project) *projectRig {
 	t.Helper()
 	bin := dbtBinary(t)
 	cl := logCluster(t)
-	if tmpDir == "" {
-		d, err := os.MkdirTemp("", "deferproxy-e2e-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		tmpDir = d
-	}
 	r := &projectRig{p: p, cl: cl, tmp: filepath.Join(tmpDir, p.name)}
 	src := ""
 	switch {

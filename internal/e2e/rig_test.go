@@ -14,20 +14,21 @@ import (
 	"github.com/deferproxy/deferproxy/internal/pgtest"
 )
 
-// The package shares one private PostgreSQL cluster with log_statement=all (pgtest.Options.LogStatements): the
-// statement log is how a test sees which relations a dbt run read. Each project gets its own database in it, with
-// production in schema "analytics" and dev in "dbt_dev" (plus dbt_dev_<custom> for custom schemas).
-var (
-	clusterOnce sync.Once
-	cluster     *pgtest.Cluster
-	clusterErr  error
-)
-
+// Each project gets its own private PostgreSQL cluster with log_statement=all (pgtest.Options.LogStatements): the
+// statement log is how a test sees which relations a dbt run read, and a cluster of its own keeps a project's log
+// free of the statements of a project running beside it (TestFidelity runs two at a time). In it, the project's
+// database holds production in schema "analytics" and dev in "dbt_dev" (plus dbt_dev_<custom> for custom schemas).
 const (
 	prodSchema = "analytics"
 	devSchema  = "dbt_dev"
 )
 
+var (
+	clustersMu sync.Mutex
+	clusters   []*pgtest.Cluster
+)
+
+// logCluster starts a private cluster with statement logging; TestMain stops it.
 func logCluster(t testing.TB) *pgtest.Cluster {
 	t.Helper()
 	if os.Getenv("CI") != "true" {
@@ -35,18 +36,21 @@ func logCluster(t testing.TB) *pgtest.Cluster {
 			t.Skip("no PostgreSQL server binaries (apt-get install postgresql); in CI this is a failure")
 		}
 	}
-	clusterOnce.Do(func() {
-		cluster, clusterErr = pgtest.Start(context.Background(), pgtest.Options{LogStatements: true})
-	})
-	if clusterErr != nil {
-		t.Fatalf("start PostgreSQL with statement logging: %v", clusterErr)
+	cl, err := pgtest.Start(context.Background(), pgtest.Options{LogStatements: true})
+	if err != nil {
+		t.Fatalf("start PostgreSQL with statement logging: %v", err)
 	}
-	return cluster
+	clustersMu.Lock()
+	clusters = append(clusters, cl)
+	clustersMu.Unlock()
+	return cl
 }
 
-func stopCluster() {
-	if cluster != nil {
-		if err := cluster.Stop(); err != nil {
+func stopClusters() {
+	clustersMu.Lock()
+	defer clustersMu.Unlock()
+	for _, cl := range clusters {
+		if err := cl.Stop(); err != nil {
 			fmt.Fprintf(os.Stderr, "e2e: stop PostgreSQL: %v\n", err)
 		}
 	}
