@@ -39,7 +39,7 @@ func TestCommandTree(t *testing.T) {
 		names = append(names, c.Name())
 	}
 	sort.Strings(names)
-	want := []string{"completion", "demo", "exec", "manifest", "rewrite", "serve", "setup-notify", "status", "version"}
+	want := []string{"check-grants", "completion", "demo", "exec", "manifest", "rewrite", "serve", "setup-notify", "status", "version"}
 	for _, w := range want {
 		found := false
 		for _, n := range names {

@@ -72,7 +72,7 @@ Start with "deferproxy demo" (a throwaway PostgreSQL with an example project), t
 	}
 	root.SetVersionTemplate("deferproxy {{.Version}}\n")
 	root.AddCommand(newServeCmd(), newVersionCmd(), newStatusCmd(), newDemoCmd(), newRewriteCmd(), newManifestCmd(),
-		newSetupNotifyCmd(), newExecCmd())
+		newSetupNotifyCmd(), newExecCmd(), newCheckGrantsCmd())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
 	})
