@@ -108,7 +108,7 @@ else:
     print("| script | mode | clients | direct TPS | bare proxy TPS | defer proxy TPS | defer/direct | defer/bare |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
 for s in ("deferred", "plain"):
-    for m in ("simple", "extended"):
+    for m in ("simple", "extended", "prepared"):
         for c in sorted({k[2] for k in agg}):
             if (s, m, c, "defer") not in agg: continue
             d, b, x = (st.median(agg[(s, m, c, t)]) for t in ("direct", "bare", "defer"))

@@ -37,6 +37,10 @@ type plan struct {
 	selection       selector // nil: no node is selected
 	// recordListings asks for the dev catalog listings the answers came from (outcome.listings).
 	recordListings bool
+	// dbt says the statements are dbt's own (a dbt session, `deferproxy rewrite`): the introspection literals of
+	// catalog queries are rewritten for them (SPEC §5.5). Other sessions' catalog queries describe the dev schema as
+	// it is, unless a statement carries dbt's query comment.
+	dbt bool
 }
 
 // outcome is what the decision produced.
@@ -131,7 +135,7 @@ func decide(ctx context.Context, p plan) outcome {
 	var litEdits []rewrite.Edit
 	for i := range p.an.Statements {
 		st := &p.an.Statements[i]
-		if !st.CatalogQuery || len(st.Literals) == 0 {
+		if !st.CatalogQuery || len(st.Literals) == 0 || !p.dbt && o.comments[i].App == "" {
 			continue
 		}
 		edits, lits, ierr := introspect(ctx, p.sql, i, st, request(i))

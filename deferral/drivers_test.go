@@ -56,7 +56,8 @@ func driverJars(t *testing.T) string {
 
 // TestPgjdbcPreparedStatements: pgjdbc's server-side prepared statements under its default settings
 // (prepareThreshold 5), prepareThreshold 1 and -1, preferQueryMode=extendedCacheEverything, a changed row type
-// (0A000, then pgjdbc prepares again), and a HikariCP pool — each through the dev build and the drop.
+// (0A000, then pgjdbc prepares again), and a HikariCP pool — each through the dev build and the drop; and an IDE's
+// DatabaseMetaData calls for the dev schema, which agree with each other.
 func TestPgjdbcPreparedStatements(t *testing.T) {
 	jars := driverJars(t)
 	classes := t.TempDir()
@@ -69,8 +70,12 @@ func TestPgjdbcPreparedStatements(t *testing.T) {
 		t.Fatalf("javac DriverCheck.java: %v\n%s", err, out)
 	}
 	e := newEnv(t, envOptions{})
+	// Keys and an index for the metadata scenario: production's stg_payments has them, dev has only stg_customers.
+	e.c.Exec(t, e.db, `alter table analytics.stg_payments add primary key (id);
+		create index stg_payments_src on analytics.stg_payments (src);
+		alter table dbt_fabio.stg_customers add primary key (id)`)
 	url := "jdbc:postgresql://" + e.addr + "/" + e.db
-	for _, scenario := range []string{"default", "threshold1", "threshold-1", "cacheEverything", "rowtype", "hikari"} {
+	for _, scenario := range []string{"default", "threshold1", "threshold-1", "cacheEverything", "rowtype", "hikari", "metadata"} {
 		t.Run(scenario, func(t *testing.T) {
 			runDriverCheck(t, osexec.Command("java", "-cp", classes+string(os.PathListSeparator)+cp, "DriverCheck", url, scenario), scenario)
 		})

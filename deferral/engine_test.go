@@ -447,9 +447,13 @@ func TestMultiStatementQuery(t *testing.T) {
 	}
 }
 
+// TestIntrospectionLiterals: dbt's own catalog queries about a deferred relation are pointed at production (SPEC
+// §5.5) — in a dbt session (application_name dbt, dbt-postgres's default) or a statement with dbt's query comment.
+// Every other session's catalog queries describe the dev schema as it is, all of them alike.
 func TestIntrospectionLiterals(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	c := e.connect(t, nil)
+	c := e.connect(t, map[string]string{"application_name": "dbt"})
+	ide := e.connect(t, map[string]string{"application_name": "DBeaver 24.3.0 - Main"})
 	ctx := context.Background()
 	// The shapes dbt-postgres and dbt-utils send (SPEC §5.5), naming a dev relation that defers.
 	shapes := []string{
@@ -479,6 +483,25 @@ func TestIntrospectionLiterals(t *testing.T) {
 		}
 		if n == 0 {
 			t.Errorf("introspection of a deferred relation found nothing (literals not rewritten): %s", sql)
+		}
+		count := func(c *client, sql string) int {
+			rows, err := c.Query(ctx, sql)
+			if err != nil {
+				t.Fatalf("%s: %v", sql, err)
+			}
+			defer rows.Close()
+			n := 0
+			for rows.Next() {
+				n++
+			}
+			return n
+		}
+		if n := count(ide, sql); n != 0 {
+			t.Errorf("an IDE session's catalog query about a relation missing from dev found %d rows (rewritten): %s", n, sql)
+		}
+		commented := `/* {"app": "dbt", "dbt_version": "1.11.2", "node_id": "model.shop.orders"} */ ` + sql
+		if n := count(ide, commented); n == 0 {
+			t.Errorf("a statement with dbt's query comment was not rewritten outside a dbt session: %s", sql)
 		}
 	}
 	// An existing dev relation is introspected where it is.

@@ -89,7 +89,7 @@ func Explain(ctx context.Context, cfg ExplainConfig, sql string) (*Explanation, 
 	}
 	o := decide(ctx, plan{
 		sql: sql, an: an, prod: cfg.Manifest, ts: ts, scope: scope, mode: mode, exist: exist,
-		allowProdWrites: cfg.AllowProdWrites, selection: executingOnly{},
+		allowProdWrites: cfg.AllowProdWrites, selection: executingOnly{}, dbt: true,
 	})
 	x := &Explanation{
 		SQL: o.sql, Changed: o.sql != sql, Parsed: an.Parsed, ParseError: an.ParseError, Mode: mode.String(),

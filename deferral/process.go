@@ -62,7 +62,7 @@ func (s *session) process(ctx context.Context, sql string, an *rewrite.Analysis,
 
 	o := decide(ctx, plan{
 		sql: sql, an: an, prod: prod, ts: ts, scope: scope, mode: mode, exist: exist, tempTable: tempTable,
-		allowProdWrites: e.cfg.AllowProdWrites, recordListings: recordListings,
+		allowProdWrites: e.cfg.AllowProdWrites, recordListings: recordListings, dbt: s.dbt,
 		selection: sessionSelection{sel: e.sel, devTarget: s.target.database + "." + s.target.schema},
 	})
 	listings, listed := engineListings(o.listings)

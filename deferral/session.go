@@ -54,6 +54,9 @@ type session struct {
 	ddlUnknown bool // DDL whose targets are not known (DROP SCHEMA …): invalidate everything
 	// temps are unqualified relation names this session created (temp tables are session-scoped; never deferred).
 	temps map[string]struct{}
+	// dbt: the session is dbt's (application_name "dbt…", dbt-postgres's default): its catalog queries get the
+	// introspection rewrite of SPEC §5.5 (other sessions' only when a statement carries dbt's query comment).
+	dbt bool
 	// once-per-session messages
 	toldNoManifest, warnedParse, warnedCatalog, toldRun, warnedStale bool
 }
@@ -77,6 +80,7 @@ func newSession(e *Engine, info engine.SessionInfo) *session {
 		db = info.Database
 	}
 	s.target = targetKey{database: db, schema: catalog.ExpandSchemaTemplate(e.cfg.DevSchema, strings.ToLower(info.User))}
+	s.dbt = len(info.ApplicationName) >= 3 && strings.EqualFold(info.ApplicationName[:3], "dbt")
 	s.startPath = defaultSearchPath
 	set := startupSettings(info.Params)
 	s.target.tag = set[tagGUC]

@@ -1,4 +1,5 @@
 import java.sql.Connection;
+import java.sql.DatabaseMetaData;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -7,6 +8,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -39,6 +41,7 @@ public class DriverCheck {
             case "cacheEverything": cacheEverything(); break;
             case "rowtype": rowType(); break;
             case "hikari": hikari(); break;
+            case "metadata": metadata(); break;
             default: fail("unknown scenario " + scenario);
         }
         System.out.println("OK " + scenario);
@@ -185,6 +188,34 @@ public class DriverCheck {
             expect("after the rollback", read(ps), "prod");
             c.commit();
         }
+    }
+
+    /**
+     * An IDE's schema tree for the dev schema (DatabaseMetaData, as DBeaver and DataGrip call it): tables, columns,
+     * primary keys and indexes all describe dbt_fabio as it is — stg_customers, built in dev — and none of them
+     * borrows production's stg_payments (which has a primary key and an index there). The test set the keys up.
+     */
+    static void metadata() throws SQLException {
+        try (Connection c = connect(new Properties())) {
+            DatabaseMetaData md = c.getMetaData();
+            expect("getTables", names(md.getTables(null, "dbt_fabio", "%", new String[] {"TABLE", "VIEW"}), "TABLE_NAME"), "[stg_customers]");
+            expect("getColumns", names(md.getColumns(null, "dbt_fabio", "%", "%"), "TABLE_NAME"), "[stg_customers]");
+            expect("getPrimaryKeys of a dev table", names(md.getPrimaryKeys(null, "dbt_fabio", "stg_customers"), "TABLE_SCHEM"), "[dbt_fabio]");
+            expect("getPrimaryKeys of a model missing from dev", names(md.getPrimaryKeys(null, "dbt_fabio", "stg_payments"), "TABLE_SCHEM"), "[]");
+            expect("getIndexInfo of a model missing from dev", names(md.getIndexInfo(null, "dbt_fabio", "stg_payments", false, false), "TABLE_SCHEM"), "[]");
+            expect("getColumns of a model missing from dev", names(md.getColumns(null, "dbt_fabio", "stg_payments", "%"), "TABLE_SCHEM"), "[]");
+            expect("getTables of a model missing from dev", names(md.getTables(null, "dbt_fabio", "stg_payments", new String[] {"TABLE", "VIEW"}), "TABLE_SCHEM"), "[]");
+        }
+    }
+
+    static String names(ResultSet rs, String column) throws SQLException {
+        TreeSet<String> out = new TreeSet<>();
+        try (rs) {
+            while (rs.next()) {
+                out.add(rs.getString(column));
+            }
+        }
+        return out.toString();
     }
 
     /** A HikariCP pool of 4 connections, 8 threads: every connection follows the build and the drop. */
