@@ -75,6 +75,12 @@ type Config struct {
 	// ExecDevManifest takes the dev manifest `deferproxy exec` uploads for its tag's sessions (PUT
 	// /exec/{tag}/manifest) and says what it loaded; nil disables the route.
 	ExecDevManifest func(tag string, body io.Reader) (string, error)
+	// Hosts are the names, besides localhost, IP addresses and Addr's host, under which the listener may be reached
+	// (admin_hosts): a request for any other Host is refused, against DNS rebinding.
+	Hosts []string
+	// Token, when set (admin_token), is required of every request but /healthz and /readyz: as a bearer token, or
+	// the page's cookie set once the token is entered in its form. Never logged or shown.
+	Token string
 	// Secrets are scrubbed from everything the listener shows (/status, /readyz, the page), whatever part of the
 	// process put them in a status or an error; nil scrubs nothing.
 	Secrets *secret.Set
@@ -144,7 +150,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /exec/{tag}", s.execReport)
 	mux.HandleFunc("PUT /exec/{tag}/manifest", s.execDevManifest)
 	mux.HandleFunc("GET /{$}", s.page)
-	return mux
+	mux.HandleFunc("POST /login", s.login)
+	return s.guard(mux)
 }
 
 // ListenAndServe listens on Config.Addr and serves until Shutdown; it returns nil after a clean shutdown.

@@ -204,7 +204,7 @@ func TestSetMode(t *testing.T) {
 		return nil
 	}})
 	post := func(body string) (int, string) {
-		resp, err := http.Post(ts.URL+"/mode", "application/x-www-form-urlencoded", strings.NewReader(body))
+		resp, err := http.Post(ts.URL+"/mode", "application/json", strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -212,11 +212,23 @@ func TestSetMode(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	if code, body := post("mode=favor_state"); code != 200 || got != "favor_state" {
+	if code, body := post(`{"mode":"favor_state"}`); code != 200 || got != "favor_state" {
 		t.Fatalf("POST mode=favor_state: %d %q, engine got %q", code, body, got)
 	}
-	if code, body := post("mode=yolo"); code != 400 || !strings.Contains(body, "invalid mode yolo") || got != "favor_state" {
+	if code, body := post(`{"mode":"yolo"}`); code != 400 || !strings.Contains(body, "invalid mode yolo") || got != "favor_state" {
 		t.Fatalf("POST mode=yolo: %d %q, engine got %q", code, body, got)
+	}
+	if code, _ := post(`{}`); code != 400 {
+		t.Fatalf("POST without mode: %d", code)
+	}
+	// A form (what a page of another site can send without asking) is refused, whatever its origin.
+	resp, err := http.Post(ts.URL+"/mode", "application/x-www-form-urlencoded", strings.NewReader("mode=off"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnsupportedMediaType || got != "favor_state" {
+		t.Fatalf("POST /mode as a form: %d, engine got %q", resp.StatusCode, got)
 	}
 	if code, _ := post(""); code != 400 {
 		t.Fatalf("POST without mode: %d", code)
@@ -225,7 +237,7 @@ func TestSetMode(t *testing.T) {
 		t.Fatalf("GET /mode: %d, want 405", code)
 	}
 	noEngine := newTestServer(t, Config{})
-	resp, err := http.Post(noEngine.URL+"/mode", "application/x-www-form-urlencoded", strings.NewReader("mode=off"))
+	resp, err = http.Post(noEngine.URL+"/mode", "application/json", strings.NewReader(`{"mode":"off"}`))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"encoding/json"
+	"mime"
 	"net/http"
 )
 
@@ -74,7 +75,8 @@ func (s *Server) execDevManifest(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte(msg + "\n"))
 }
 
-// setMode changes the default mode of new sessions: POST /mode with mode=defer|favor_state|off (form or query).
+// setMode changes the default mode of new sessions: POST /mode with the JSON body {"mode": "defer|favor_state|off"}.
+// JSON only: a form or a "simple" request of another site cannot send it (the Origin checks of guard come first).
 // Open sessions keep theirs; a session changes its own with SET deferproxy.mode.
 func (s *Server) setMode(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -83,24 +85,24 @@ func (s *Server) setMode(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("no defer engine: start deferproxy with --manifest to have modes\n"))
 		return
 	}
-	mode := r.FormValue("mode")
-	if mode == "" {
-		w.WriteHeader(http.StatusBadRequest)
-		w.Write([]byte("missing mode: POST /mode with mode=defer, favor_state or off\n"))
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		w.WriteHeader(http.StatusUnsupportedMediaType)
+		w.Write([]byte(`POST /mode takes JSON: curl -H 'Content-Type: application/json' -d '{"mode":"favor_state"}' http://HOST/mode` + "\n"))
 		return
 	}
-	if err := s.cfg.SetDefaultMode(mode); err != nil {
+	var body struct {
+		Mode string `json:"mode"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&body); err != nil || body.Mode == "" {
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write([]byte(`missing mode: POST /mode with {"mode": "defer"}, "favor_state" or "off"` + "\n"))
+		return
+	}
+	if err := s.cfg.SetDefaultMode(body.Mode); err != nil {
 		w.WriteHeader(http.StatusBadRequest)
 		w.Write([]byte(err.Error() + "\n"))
 		return
 	}
-	s.cfg.Logger.Info("default mode of new sessions changed", "mode", mode, "remote", r.RemoteAddr)
-	if r.FormValue("return") == "page" {
-		// The page's form: back to the page, which shows the new mode (POST/redirect/GET).
-		// Relative, so that the page also works behind a reverse proxy that mounts it under a path.
-		w.Header().Set("Location", "./")
-		w.WriteHeader(http.StatusSeeOther)
-		return
-	}
-	w.Write([]byte("default mode of new sessions: " + mode + "\n"))
+	s.cfg.Logger.Info("default mode of new sessions changed", "mode", body.Mode, "remote", r.RemoteAddr)
+	w.Write([]byte("default mode of new sessions: " + body.Mode + "\n"))
 }

@@ -1,8 +1,11 @@
 package admin
 
 import (
+	"crypto/rand"
 	"embed"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"net/http"
 	"sort"
@@ -11,8 +14,33 @@ import (
 	"github.com/deferproxy/deferproxy/internal/age"
 )
 
-//go:embed templates/page.html
+//go:embed templates/page.html templates/login.html
 var templateFS embed.FS
+
+// loginTemplate is the form that asks for the admin token once (admin_token set).
+var loginTemplate = template.Must(template.ParseFS(templateFS, "templates/login.html"))
+
+// pageCSP is the page's Content-Security-Policy: nothing comes from elsewhere, the one script is the page's own
+// (its nonce changes with every response), it may only call this listener, and no other site may frame the page.
+const pageCSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-%s'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+// loginPage answers with the token form, with msg (a wrong token) when set.
+func (s *Server) loginPage(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	w.WriteHeader(code)
+	if err := loginTemplate.Execute(w, msg); err != nil {
+		s.cfg.Logger.Warn("admin: render login page", "err", err)
+	}
+}
+
+// nonce is a fresh value for the page's script-src.
+func nonce() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
+}
 
 // pageTemplate is parsed once at init: a broken template is a programming error caught by every test run.
 var pageTemplate = template.Must(template.New("page.html").Funcs(template.FuncMap{
@@ -77,7 +105,8 @@ type engineView struct {
 
 // page renders the same Status as /status for people who would rather look than read: the production run as a card
 // with its link, the source's health, the sessions with the mode switch, the latest deferrals; everything else the
-// engine reports follows generically. It is self-contained: no script, no asset from elsewhere.
+// engine reports follows generically. It is self-contained: one script of its own (the mode switch, which POSTs JSON),
+// no asset from elsewhere.
 func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	st := s.Snapshot(r.Context())
 	// Round-trip the engine's status through JSON so the template sees the same field names as /status.
@@ -95,7 +124,8 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	// Nothing on the page comes from elsewhere; say so to the browser too.
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'")
+	n := nonce()
+	w.Header().Set("Content-Security-Policy", fmt.Sprintf(pageCSP, n))
 	var latest []Deferral
 	if l, ok := s.cfg.Engine.(DeferralLister); ok {
 		latest = l.LatestDeferrals()
@@ -106,7 +136,8 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 		View       *engineView
 		Latest     []Deferral
 		HasLister  bool
-	}{st, engine, view, latest, isLister(s.cfg.Engine)}); err != nil {
+		Nonce      string
+	}{st, engine, view, latest, isLister(s.cfg.Engine), n}); err != nil {
 		s.cfg.Logger.Warn("admin: render page", "err", err)
 	}
 }

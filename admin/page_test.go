@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -44,19 +43,34 @@ func TestPageShowsRunSourcesSessions(t *testing.T) {
 			t.Errorf("page lacks %q:\n%s", w, page)
 		}
 	}
-	if !strings.Contains(h.Get("Content-Security-Policy"), "default-src 'none'") || strings.Contains(page, "<script") ||
-		strings.Contains(page, "http-equiv=\"refresh\"") {
-		t.Errorf("the page must be self-contained and not refresh by itself")
+	// Self-contained: its one script is its own (the nonce of the CSP), nothing is loaded from elsewhere, and it does
+	// not refresh by itself.
+	csp := h.Get("Content-Security-Policy")
+	i := strings.Index(csp, "'nonce-")
+	if i < 0 || !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Fatalf("CSP %q", csp)
 	}
-	// The form's POST switches the default mode and returns to the page.
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.PostForm(ts.URL+"/mode", url.Values{"mode": {"favor_state"}, "return": {"page"}})
+	n := csp[i+len("'nonce-"):]
+	n = n[:strings.Index(n, "'")]
+	if strings.Count(page, "<script") != 1 || !strings.Contains(page, `<script nonce="`+n+`">`) || strings.Contains(page, " src=") ||
+		strings.Contains(page, "http-equiv=\"refresh\"") {
+		t.Errorf("the page must be self-contained (one script, with the CSP's nonce) and not refresh by itself")
+	}
+	if _, page2, h2 := get(t, ts.URL+"/"); h2.Get("Content-Security-Policy") == csp || page2 == "" {
+		t.Error("the nonce does not change between responses")
+	}
+	// What the page's script sends: JSON, from its own origin.
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/mode", strings.NewReader(`{"mode":"favor_state"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", ts.URL)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "./" || eng.mode != "favor_state" {
-		t.Fatalf("POST /mode from the page: %d %q, mode %s", resp.StatusCode, resp.Header.Get("Location"), eng.mode)
+	if resp.StatusCode != http.StatusOK || eng.mode != "favor_state" {
+		t.Fatalf("POST /mode from the page: %d, mode %s", resp.StatusCode, eng.mode)
 	}
 	if _, page, _ := get(t, ts.URL+"/"); !strings.Contains(page, `<option value="favor_state" selected>`) {
 		t.Error("the page does not show the new mode")

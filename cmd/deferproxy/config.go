@@ -42,6 +42,12 @@ type Config struct {
 	HandshakeTimeout time.Duration
 	IdleTimeout      time.Duration
 	ShutdownTimeout  time.Duration
+	// MaxUnauthenticated bounds the connections still in startup or authentication (SPEC §10).
+	MaxUnauthenticated int
+	// AdminHosts are the names the admin listener answers to besides localhost and IP addresses; AdminToken, when
+	// set, is required by it (never logged or shown).
+	AdminHosts []string
+	AdminToken string
 
 	// Snowflake front end (SPEC §11): the connectors' HTTP API, run when SnowflakeUpstream is set.
 	SnowflakeListen     string
@@ -53,6 +59,8 @@ type Config struct {
 	ManifestPoll    time.Duration
 	ManifestHeaders http.Header // never logged or shown
 	ManifestRunURL  string
+	// ManifestForce accepts a replacement production manifest that has no refable nodes or is of another project.
+	ManifestForce   bool
 	DbtCloudURL     string
 	S3Endpoint      string
 	StateDir        string
@@ -103,6 +111,8 @@ var settings = []setting{
 	{"listen", "127.0.0.1:6432", "address the PostgreSQL proxy listens on (host:port)"},
 	{"upstream", "", "the warehouse: postgres://host:port/database?sslmode=disable|prefer|require|verify-full[&sslrootcert=FILE] (required)"},
 	{"admin", "127.0.0.1:6480", `admin HTTP listener (/healthz /readyz /status /metrics /); "" disables it`},
+	{"admin_hosts", []string{}, "names (besides localhost, IP addresses and the admin address's host) the admin listener answers to; other Host headers are refused, against DNS rebinding (repeatable; env: comma-separated)"},
+	{"admin_token", "", "token the admin listener requires for everything but /healthz and /readyz: Authorization: Bearer, or entered once in the page's form; never logged or shown"},
 	{"log_format", "text", "log format: text or json"},
 	{"log_level", "info", "log level: debug, info, warn or error"},
 	{"tls_cert", "", "PEM certificate for TLS to clients (with tls_key); without it SSLRequest is answered 'N'"},
@@ -291,6 +301,10 @@ func (c *Config) set(s setting, raw any) error {
 		c.Upstream, err = str()
 	case "admin":
 		c.Admin, err = str()
+	case "admin_hosts":
+		c.AdminHosts, err = parseList(raw)
+	case "admin_token":
+		c.AdminToken, err = str()
 	case "log_format":
 		c.LogFormat, err = str()
 	case "log_level":
@@ -308,6 +322,11 @@ func (c *Config) set(s setting, raw any) error {
 		}
 	case "handshake_timeout":
 		c.HandshakeTimeout, err = dur()
+	case "max_unauthenticated":
+		c.MaxUnauthenticated, err = cast.ToIntE(raw)
+		if err != nil {
+			err = fmt.Errorf("%q is not a whole number", fmt.Sprint(raw))
+		}
 	case "idle_timeout":
 		c.IdleTimeout, err = dur()
 	case "shutdown_timeout":
@@ -324,6 +343,11 @@ func (c *Config) set(s setting, raw any) error {
 		c.ManifestPoll, err = dur()
 	case "manifest_headers":
 		c.ManifestHeaders, err = parseHeaders(raw)
+	case "manifest_force":
+		c.ManifestForce, err = cast.ToBoolE(raw)
+		if err != nil {
+			err = fmt.Errorf("%q is not true or false", fmt.Sprint(raw))
+		}
 	case "manifest_run_url":
 		c.ManifestRunURL, err = str()
 	case "dbt_cloud_url":
@@ -487,6 +511,33 @@ func parseSchemaMap(raw any) (map[string]string, error) {
 		return nil, fmt.Errorf("must be a mapping of dev schema to production schema, e.g. {dbt_fabio: analytics}, not %T", raw)
 	}
 	return m, nil
+}
+
+// parseList reads a list: a YAML sequence, repeated flags, or "a,b" (environment).
+func parseList(raw any) ([]string, error) {
+	var items []string
+	switch r := raw.(type) {
+	case nil:
+	case string:
+		items = strings.Split(r, ",")
+	case []string:
+		for _, v := range r {
+			items = append(items, strings.Split(v, ",")...)
+		}
+	case []any:
+		for _, v := range r {
+			items = append(items, fmt.Sprint(v))
+		}
+	default:
+		return nil, fmt.Errorf("must be a list of names, not %T", raw)
+	}
+	var out []string
+	for _, it := range items {
+		if it = strings.TrimSpace(it); it != "" {
+			out = append(out, it)
+		}
+	}
+	return out, nil
 }
 
 // parseSize reads a byte count with an optional unit: 1048576, 512kB, 64MiB, 1GiB.
@@ -712,7 +763,7 @@ func validateSnowflakeDSN(dsn string) error {
 func (c Config) secrets() *secret.Set {
 	s := secret.NewSet(c.Upstream, c.CatalogDSN, c.Manifest, c.ManifestRunURL, c.DbtCloudURL, c.S3Endpoint, c.ParadimeEndpoint,
 		c.SnowflakeUpstream, c.SnowflakeCatalogDSN)
-	s.AddValue(c.DbtCloudToken, c.ParadimeKey, c.ParadimeSecret)
+	s.AddValue(c.DbtCloudToken, c.ParadimeKey, c.ParadimeSecret, c.AdminToken)
 	for _, vals := range c.ManifestHeaders {
 		for _, v := range vals {
 			// "Bearer abc…": the credential is the last word; the whole value too.

@@ -99,6 +99,8 @@ func TestEveryKeyEverySource(t *testing.T) {
 		"listen":            {"127.0.0.1:7000", func(c Config) bool { return c.Listen == "127.0.0.1:7000" }},
 		"upstream":          {"postgres://h:1/d", func(c Config) bool { return c.Upstream == "postgres://h:1/d" }},
 		"admin":             {"127.0.0.1:7001", func(c Config) bool { return c.Admin == "127.0.0.1:7001" }},
+		"admin_hosts":       {"a.example,b.example", func(c Config) bool { return reflect.DeepEqual(c.AdminHosts, []string{"a.example", "b.example"}) }},
+		"admin_token":       {"tok", func(c Config) bool { return c.AdminToken == "tok" }},
 		"log_format":        {"json", func(c Config) bool { return c.LogFormat == "json" }},
 		"log_level":         {"debug", func(c Config) bool { return c.LogLevel == "debug" }},
 		"tls_cert":          {"/c.pem", func(c Config) bool { return c.TLSCert == "/c.pem" }},

@@ -125,7 +125,7 @@ func runDemo(ctx context.Context, o demoOptions) error {
 	}
 	if a := inst.adminAddr(); a != "" {
 		say("\nWhat `deferproxy status --admin %s` says now:\n\n", a)
-		if err := showStatus(ctx, a, out); err != nil {
+		if err := showStatus(ctx, adminClient{addr: a}, out); err != nil {
 			say("  (status unavailable: %v)\n", err)
 		}
 	}

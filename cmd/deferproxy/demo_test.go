@@ -174,7 +174,7 @@ func TestDemoFallsBackToPassThrough(t *testing.T) {
 		t.Fatalf("pass-through script output:\n%s", out.String())
 	}
 	var st strings.Builder
-	if err := showStatus(context.Background(), inst.adminAddr(), &st); err != nil {
+	if err := showStatus(context.Background(), adminClient{addr: inst.adminAddr()}, &st); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(st.String(), "pass-through: no production manifest configured") {

@@ -43,7 +43,7 @@ the configured admin).`,
   deferproxy exec --favor-state -- dbt build -s state:modified+`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			addr, err := statusAdminAddr(cmd, os.LookupEnv)
+			client, err := statusAdminClient(cmd, os.LookupEnv)
 			if err != nil {
 				return usageError{err}
 			}
@@ -65,15 +65,14 @@ the configured admin).`,
 			if projectDir == "" {
 				projectDir = "."
 			}
-			return runTagged(cmd.Context(), cmd, addr, mode, timeout, projectDir, args)
+			return runTagged(cmd.Context(), cmd, client, mode, timeout, projectDir, args)
 		},
 	}
 	// Everything after the command's name is the command's, flags included.
 	cmd.Flags().SetInterspersed(false)
 	cmd.Flags().BoolVar(&favorState, "favor-state", false, "the command's sessions defer in favor_state mode (like dbt --favor-state)")
 	cmd.Flags().StringVar(&mode, "mode", "", "the command's sessions' mode: defer, favor_state or off (default: the proxy's)")
-	cmd.Flags().String("admin", "127.0.0.1:6480", "admin listener of the running proxy (env DEFERPROXY_ADMIN)")
-	cmd.Flags().String("config", "", "read the admin address from this YAML configuration file (env DEFERPROXY_CONFIG)")
+	addAdminClientFlags(cmd.Flags())
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Second, "how long to wait for the proxy's summary")
 	cmd.Flags().String("project-dir", "", "the dbt project whose target/manifest.json is sent to the proxy (default $DBT_PROJECT_DIR or .)")
 	return cmd
@@ -81,7 +80,7 @@ the configured admin).`,
 
 // runTagged runs args with a fresh tag, then prints the proxy's summary for it. The error is an exitStatus with the
 // command's status when it ran.
-func runTagged(ctx context.Context, cmd *cobra.Command, addr, mode string, timeout time.Duration, projectDir string, args []string) error {
+func runTagged(ctx context.Context, cmd *cobra.Command, admin adminClient, mode string, timeout time.Duration, projectDir string, args []string) error {
 	var b [8]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return err
@@ -118,7 +117,7 @@ func runTagged(ctx context.Context, cmd *cobra.Command, addr, mode string, timeo
 	}()
 	var sent devManifestSender
 	if path, _, err := dbtManifestPath(projectDir, os.LookupEnv); err == nil {
-		sent = devManifestSender{addr: addr, tag: tag, path: path, w: cmd.ErrOrStderr(), finished: make(chan struct{})}
+		sent = devManifestSender{admin: admin, tag: tag, path: path, w: cmd.ErrOrStderr(), finished: make(chan struct{})}
 		go sent.watch(done)
 	}
 	runErr := c.Wait()
@@ -127,7 +126,7 @@ func runTagged(ctx context.Context, cmd *cobra.Command, addr, mode string, timeo
 
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
-	printExecSummary(sctx, cmd.ErrOrStderr(), addr, tag)
+	printExecSummary(sctx, cmd.ErrOrStderr(), admin, tag)
 	if sent.sent > 0 {
 		fmt.Fprintf(cmd.ErrOrStderr(), "deferproxy: the dev manifest %s went to the proxy for these sessions (%d version%s)\n",
 			sent.path, sent.sent, map[bool]string{true: "", false: "s"}[sent.sent == 1])
@@ -147,10 +146,11 @@ func runTagged(ctx context.Context, cmd *cobra.Command, addr, mode string, timeo
 }
 
 // printExecSummary prints what the proxy did for tag's sessions and the production run used.
-func printExecSummary(ctx context.Context, w io.Writer, addr, tag string) {
+func printExecSummary(ctx context.Context, w io.Writer, admin adminClient, tag string) {
+	addr := admin.addr
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	var rep tally.Report
-	code, err := getJSON(ctx, "http://"+addr+"/exec/"+tag, &rep)
+	code, err := getJSON(ctx, admin, "/exec/"+tag, &rep)
 	switch {
 	case err != nil:
 		p("deferproxy: no summary: %v\n", err)
@@ -187,7 +187,7 @@ func printExecSummary(ctx context.Context, w io.Writer, addr, tag string) {
 		}
 	}
 	var doc statusDoc
-	if _, err := getJSON(ctx, "http://"+addr+"/status", &doc); err != nil || doc.Engine == nil || doc.Engine.Production == nil {
+	if _, err := getJSON(ctx, admin, "/status", &doc); err != nil || doc.Engine == nil || doc.Engine.Production == nil {
 		p("deferproxy: production run unknown (no production manifest loaded)\n")
 		return
 	}
@@ -205,13 +205,10 @@ func printExecSummary(ctx context.Context, w io.Writer, addr, tag string) {
 	}
 }
 
-// getJSON GETs url and decodes a 200 answer into v; other statuses are returned with no error.
-func getJSON(ctx context.Context, url string, v any) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := http.DefaultClient.Do(req)
+// getJSON GETs path from the admin listener and decodes a 200 answer into v; other statuses are returned with no
+// error.
+func getJSON(ctx context.Context, admin adminClient, path string, v any) (int, error) {
+	resp, err := admin.get(ctx, path)
 	if err != nil {
 		return 0, fmt.Errorf("the proxy's admin listener does not answer: %w", err)
 	}
@@ -237,10 +234,11 @@ func link(w io.Writer, url, text string) string {
 // devManifestSender sends the proxy each manifest.json dbt writes while the command runs (dbt writes it after
 // parsing, before it runs models), scoped to the command's tag: a body, never a path for the proxy to open.
 type devManifestSender struct {
-	addr, tag, path string
-	w               io.Writer
-	finished        chan struct{}
-	sent            int
+	admin     adminClient
+	tag, path string
+	w         io.Writer
+	finished  chan struct{}
+	sent      int
 }
 
 // watch checks the file every 200 ms until done, sending a version once it is stable (same size and time over one
@@ -281,11 +279,7 @@ func (d *devManifestSender) send() error {
 	defer f.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, "http://"+d.addr+"/exec/"+d.tag+"/manifest", f)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := d.admin.do(ctx, http.MethodPut, "/exec/"+d.tag+"/manifest", f)
 	if err != nil {
 		return err
 	}

@@ -76,7 +76,7 @@ func TestExecWithDbt(t *testing.T) {
 // startDemoInstance runs what serve runs on the bundled example's database (created on the shared cluster and
 // dropped when the test ends, whichever test of this package ran before), with a run-URL template; the bundled
 // manifest's date does not matter.
-func startDemoInstance(t *testing.T, ctx context.Context) *instance {
+func startDemoInstance(t *testing.T, ctx context.Context, opts ...func(*Config)) *instance {
 	t.Helper()
 	cluster := pgtest.Shared(t)
 	dropDemo := func() { cluster.Exec(t, "postgres", "DROP DATABASE IF EXISTS "+demoDatabase+" WITH (FORCE)") }
@@ -91,6 +91,9 @@ func startDemoInstance(t *testing.T, ctx context.Context) *instance {
 	cfg.CatalogDSN = cluster.URL(pgtest.SuperUser, "", demoDatabase)
 	cfg.ManifestRunURL = "https://ci.example/runs/{invocation_id}"
 	cfg.StaleAfter = 100 * 365 * 24 * time.Hour
+	for _, o := range opts {
+		o(&cfg)
+	}
 	inst, err := start(ctx, cfg, newTestLogger(t))
 	if err != nil {
 		t.Fatal(err)

@@ -33,12 +33,14 @@ func chromiumPath(t *testing.T) string {
 
 // TestAdminPageInBrowser loads the admin page in headless Chromium while the proxy runs on the bundled example: it
 // shows the production run's link and a deferral made during the test, switches the mode of new sessions through the
-// form, reads well on a narrow window, and writes the screenshot README.md shows (with -update, into docs/admin-page.png).
+// form (after the admin token was entered once in the page's own form), reads well on a narrow window, and writes the screenshot README.md shows (with -update, into docs/admin-page.png).
 func TestAdminPageInBrowser(t *testing.T) {
 	browser := chromiumPath(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	inst := startDemoInstance(t, ctx)
+	// With an admin token: the page asks for it once in its form, then keeps a cookie.
+	const token = "page-test-admin-token"
+	inst := startDemoInstance(t, ctx, func(c *Config) { c.AdminToken = token })
 
 	// A deferral during the test, from a session that stays open (it is listed with its application).
 	_, port, _ := net.SplitHostPort(inst.proxyAddr())
@@ -60,8 +62,10 @@ func TestAdminPageInBrowser(t *testing.T) {
 	defer bcancel()
 	page := "http://" + inst.adminAddr() + "/"
 	runLink := chromedp.ID("run-link")
-	if err := chromedp.Do(bctx, chromedp.Navigate(page), chromedp.WaitVisible(runLink)); err != nil {
-		t.Fatalf("load the page: %v", err)
+	if err := chromedp.Do(bctx, chromedp.Navigate(page), chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SendKeys(chromedp.ID("token"), token), chromedp.Click(chromedp.ID("login")),
+		chromedp.WaitVisible(runLink)); err != nil {
+		t.Fatalf("load the page through its token form: %v", err)
 	}
 	href, err := chromedp.Run(bctx, chromedp.AttributeValue(runLink, "href"))
 	if err != nil || href.Value != "https://ci.example/runs/cf60827c-453f-4929-9179-15db56c9c697" {
@@ -94,7 +98,8 @@ func TestAdminPageInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The mode switch, through the UI: choose in the labelled select, press the button, the page comes back.
+	// The mode switch, through the UI: choose in the labelled select, press the button; the page's script POSTs
+	// JSON (the only body POST /mode takes) with the cookie, and the page reloads.
 	if err := chromedp.Do(bctx,
 		chromedp.SetValue(chromedp.ID("default-mode"), "favor_state"),
 		chromedp.Click(chromedp.ID("set-mode")),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -42,13 +43,13 @@ func (l *leakChecker) check(t *testing.T) {
 // userinfo and its query's password=, a catalog DSN with a password and an sslpassword, a manifest URL with a token
 // user and a presigned query, a manifest header's bearer token, the schedulers' tokens in the environment — while its
 // log is captured, a dev-catalog failure and a manifest source failure are provoked, and /status, /readyz, /metrics,
-// the page and `deferproxy status` (text and --json) are read; then configuration errors are provoked for a key=value
+// the page and `deferproxy status` (text and --json, sending the admin token from DEFERPROXY_ADMIN_TOKEN) are read; then configuration errors are provoked for a key=value
 // DSN, unparsable URLs and a bad sslmode. No secret appears anywhere.
 func TestNoSecretShown(t *testing.T) {
 	cluster := pgtest.Shared(t)
 	leaks := &leakChecker{shown: map[string]string{}, secrets: []string{
 		"UpUserPw_2c4", "UpQueryPw/0e9", "CatalogPw_4b7", "SslKeyPw_6a0", "ManifestTok_5d1", "PresignSig+31c",
-		"HeaderTok_8e2", "DbtCloudTok_1f0", "ParadimeKey_3aa", "ParadimeSecret_9bb", "KvPw x' y", "BadUrlPw_1", "SnowPw_77",
+		"HeaderTok_8e2", "DbtCloudTok_1f0", "ParadimeKey_3aa", "ParadimeSecret_9bb", "KvPw x' y", "BadUrlPw_1", "SnowPw_77", "AdminTok_c0d",
 	}}
 
 	// The manifest source: the demo manifest once, then a dropped connection (net/http's error prints the URL).
@@ -83,6 +84,7 @@ func TestNoSecretShown(t *testing.T) {
 		"DBT_CLOUD_API_TOKEN":         "DbtCloudTok_1f0",
 		"PARADIME_API_KEY":            "ParadimeKey_3aa",
 		"PARADIME_API_SECRET":         "ParadimeSecret_9bb",
+		"DEFERPROXY_ADMIN_TOKEN":      "AdminTok_c0d",
 	}
 	for k, v := range env {
 		t.Setenv(k, v)
@@ -111,8 +113,23 @@ func TestNoSecretShown(t *testing.T) {
 	_, _ = conn.Exec(ctx, "SELECT * FROM "+demoDevSchema+".orders")
 	// The source fails after the first load: wait until /status reports it.
 	admin := "http://" + adminAddr
+	// The admin listener needs its token (sent as a bearer header, as deferproxy status and Prometheus do).
+	if code, _ := httpGet(t, admin+"/status"); code != http.StatusUnauthorized {
+		t.Errorf("/status without the admin token: %d, want 401", code)
+	}
+	authGet := func(path string) (int, string) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, admin+path, nil)
+		req.Header.Set("Authorization", "Bearer AdminTok_c0d")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		_, st := httpGet(t, admin+"/status")
+		_, st := authGet("/status")
 		if strings.Contains(st, `"last_error"`) || time.Now().After(deadline) {
 			break
 		}
@@ -121,7 +138,7 @@ func TestNoSecretShown(t *testing.T) {
 		t.Fatalf("the manifest source was asked %d times: the failure was not provoked", requests.Load())
 	}
 	for _, path := range []string{"/status", "/readyz", "/metrics", "/", "/healthz"} {
-		code, text := httpGet(t, admin+path)
+		code, text := authGet(path)
 		if code != 200 && path != "/readyz" {
 			t.Errorf("GET %s: %d", path, code)
 		}

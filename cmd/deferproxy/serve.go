@@ -206,6 +206,8 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (*instance, error)
 			Addr:            cfg.Admin,
 			Version:         version,
 			Secrets:         cfg.secrets(),
+			Hosts:           cfg.AdminHosts,
+			Token:           cfg.AdminToken,
 			Sessions:        func() admin.SessionStats { return sessionStats(srv) },
 			Ready:           readiness(cfg, inst.engine),
 			Engine:          engineSource(inst.engine),

@@ -116,7 +116,7 @@ func TestInstance(t *testing.T) {
 		t.Errorf("status page (%d) does not list the deferral:\n%s", code, page)
 	}
 	var out strings.Builder
-	if err := showStatus(ctx, inst.adminAddr(), &out); err != nil {
+	if err := showStatus(ctx, adminClient{addr: inst.adminAddr()}, &out); err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range []string{"ready", "1 open", "jaffle_shop cf60827c", "checked        ", "Default mode   defer", "postgres         jaffle", "dbt_demo.orders → analytics.orders"} {
@@ -129,7 +129,7 @@ func TestInstance(t *testing.T) {
 	}
 
 	// POST /mode reaches the engine: new sessions start in favor_state.
-	resp, err := http.PostForm(admin+"/mode", map[string][]string{"mode": {"favor_state"}})
+	resp, err := http.Post(admin+"/mode", "application/json", strings.NewReader(`{"mode":"favor_state"}`))
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("POST /mode: %v %v", resp, err)
 	}
@@ -203,7 +203,7 @@ func TestManifestArrivesLater(t *testing.T) {
 		t.Fatalf("/readyz = %d %q, want 503 naming the manifest", code, body)
 	}
 	var out strings.Builder
-	if err := showStatus(ctx, inst.adminAddr(), &out); err != nil {
+	if err := showStatus(ctx, adminClient{addr: inst.adminAddr()}, &out); err != nil {
 		t.Fatal(err)
 	}
 	if s := out.String(); !strings.Contains(s, "none loaded yet") || strings.Contains(s, "last good manifest stays in use") {

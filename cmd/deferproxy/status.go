@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
 	"github.com/deferproxy/deferproxy/admin"
@@ -31,61 +32,98 @@ func newStatusCmd() *cobra.Command {
 		Use:   "status",
 		Short: "Show what a running deferproxy is doing (production run, mapping, deferrals, sessions)",
 		Long: `status asks a running deferproxy's admin listener (--admin, default 127.0.0.1:6480; or the admin key of --config,
-or DEFERPROXY_ADMIN) for its /status and prints it. --json prints the document unchanged.`,
+or DEFERPROXY_ADMIN) for its /status and prints it, sending the proxy's admin token when it has one (--admin-token,
+DEFERPROXY_ADMIN_TOKEN or admin_token of --config). --json prints the document unchanged.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			addr, err := statusAdminAddr(cmd, os.LookupEnv)
+			client, err := statusAdminClient(cmd, os.LookupEnv)
 			if err != nil {
 				return usageError{err}
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
 			if asJSON {
-				body, err := fetchStatus(ctx, addr)
+				body, err := fetchStatus(ctx, client)
 				if err != nil {
 					return err
 				}
 				_, err = cmd.OutOrStdout().Write(body)
 				return err
 			}
-			return showStatus(ctx, addr, cmd.OutOrStdout())
+			return showStatus(ctx, client, cmd.OutOrStdout())
 		},
 	}
-	cmd.Flags().String("admin", "127.0.0.1:6480", "admin listener of the running proxy (env DEFERPROXY_ADMIN)")
-	cmd.Flags().String("config", "", "read the admin address from this YAML configuration file (env DEFERPROXY_CONFIG)")
+	addAdminClientFlags(cmd.Flags())
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the raw /status JSON")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Second, "how long to wait for the proxy")
 	return cmd
 }
 
-// statusAdminAddr applies the usual precedence to the one key status needs: flag > env > config file > default.
-func statusAdminAddr(cmd *cobra.Command, getenv func(string) (string, bool)) (string, error) {
+// adminClient reaches a running proxy's admin listener: its address and, when the proxy requires one, the admin
+// token, sent as "Authorization: Bearer".
+type adminClient struct {
+	addr, token string
+}
+
+// get GETs path (e.g. "/status") from the listener.
+func (c adminClient) get(ctx context.Context, path string) (*http.Response, error) {
+	return c.do(ctx, http.MethodGet, path, nil)
+}
+
+// do sends one request to the listener with the token.
+func (c adminClient) do(ctx context.Context, method, path string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, "http://"+c.addr+path, body)
+	if err != nil {
+		return nil, fmt.Errorf("admin address %q: %w", c.addr, err)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	return http.DefaultClient.Do(req)
+}
+
+// addAdminClientFlags registers the flags that find the admin listener: --admin, --admin-token, --config.
+func addAdminClientFlags(fs *pflag.FlagSet) {
+	fs.String("admin", "127.0.0.1:6480", "admin listener of the running proxy (env DEFERPROXY_ADMIN)")
+	fs.String("admin-token", "", "the proxy's admin_token, when it has one (env DEFERPROXY_ADMIN_TOKEN)")
+	fs.String("config", "", "read admin and admin_token from this YAML configuration file (env DEFERPROXY_CONFIG)")
+}
+
+// statusAdminClient applies the usual precedence to the keys a client of the admin listener needs (admin and
+// admin_token): flag > env > config file > default.
+func statusAdminClient(cmd *cobra.Command, getenv func(string) (string, bool)) (adminClient, error) {
 	fs := cmd.Flags()
-	addr, _ := fs.GetString("admin")
-	if fs.Changed("admin") {
-		return checkAdminAddr(addr)
-	}
-	if e, ok := getenv(envPrefix + "ADMIN"); ok {
-		return checkAdminAddr(e)
-	}
 	file, _ := fs.GetString("config")
 	if !fs.Changed("config") {
 		if e, ok := getenv(envPrefix + "CONFIG"); ok {
 			file = e
 		}
 	}
+	var v *viper.Viper
 	if file != "" {
-		v := viper.New()
+		v = viper.New()
 		v.SetConfigFile(file)
 		v.SetConfigType("yaml")
 		if err := v.ReadInConfig(); err != nil {
-			return "", fmt.Errorf("read config %s: %w", file, err)
-		}
-		if v.IsSet("admin") {
-			return checkAdminAddr(v.GetString("admin"))
+			return adminClient{}, fmt.Errorf("read config %s: %w", file, err)
 		}
 	}
-	return checkAdminAddr(addr)
+	value := func(key string) string {
+		flag := strings.ReplaceAll(key, "_", "-")
+		val, _ := fs.GetString(flag)
+		if fs.Changed(flag) {
+			return val
+		}
+		if e, ok := getenv(envPrefix + strings.ToUpper(key)); ok {
+			return e
+		}
+		if v != nil && v.IsSet(key) {
+			return v.GetString(key)
+		}
+		return val
+	}
+	addr, err := checkAdminAddr(value("admin"))
+	return adminClient{addr: addr, token: value("admin_token")}, err
 }
 
 func checkAdminAddr(a string) (string, error) {
@@ -95,29 +133,29 @@ func checkAdminAddr(a string) (string, error) {
 	return a, nil
 }
 
-func fetchStatus(ctx context.Context, addr string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/status", nil)
+func fetchStatus(ctx context.Context, c adminClient) ([]byte, error) {
+	resp, err := c.get(ctx, "/status")
 	if err != nil {
-		return nil, fmt.Errorf("admin address %q: %w", addr, err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("no deferproxy admin listener answers at %s: %w (is `deferproxy serve` running? pass its --admin address)", addr, err)
+		return nil, fmt.Errorf("no deferproxy admin listener answers at %s: %w (is `deferproxy serve` running? pass its --admin address)", c.addr, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
-		return nil, fmt.Errorf("read /status from %s: %w", addr, err)
+		return nil, fmt.Errorf("read /status from %s: %w", c.addr, err)
+	}
+	if resp.StatusCode == http.StatusUnauthorized {
+		return nil, fmt.Errorf("the proxy at %s requires its admin token: pass --admin-token, set DEFERPROXY_ADMIN_TOKEN, or admin_token in --config", c.addr)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET http://%s/status: %s: %s", addr, resp.Status, strings.TrimSpace(string(body)))
+		return nil, fmt.Errorf("GET http://%s/status: %s: %s", c.addr, resp.Status, strings.TrimSpace(string(body)))
 	}
 	return body, nil
 }
 
-// showStatus fetches /status from the admin listener at addr and prints it for a terminal.
-func showStatus(ctx context.Context, addr string, w io.Writer) error {
-	body, err := fetchStatus(ctx, addr)
+// showStatus fetches /status from the admin listener and prints it for a terminal.
+func showStatus(ctx context.Context, c adminClient, w io.Writer) error {
+	addr := c.addr
+	body, err := fetchStatus(ctx, c)
 	if err != nil {
 		return err
 	}
