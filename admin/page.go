@@ -39,7 +39,7 @@ func (s *Server) loginPage(w http.ResponseWriter, code int, msg string) {
 func nonce() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
-	return base64.StdEncoding.EncodeToString(b)
+	return base64.RawURLEncoding.EncodeToString(b) // no "+" or "=", which html/template would escape in the attribute
 }
 
 // pageTemplate is parsed once at init: a broken template is a programming error caught by every test run.

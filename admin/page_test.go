@@ -54,7 +54,7 @@ func TestPageShowsRunSourcesSessions(t *testing.T) {
 	n = n[:strings.Index(n, "'")]
 	if strings.Count(page, "<script") != 1 || !strings.Contains(page, `<script nonce="`+n+`">`) || strings.Contains(page, " src=") ||
 		strings.Contains(page, "http-equiv=\"refresh\"") {
-		t.Errorf("the page must be self-contained (one script, with the CSP's nonce) and not refresh by itself")
+		t.Errorf("the page must be self-contained (one script, with the CSP nonce %q) and not refresh by itself", n)
 	}
 	if _, page2, h2 := get(t, ts.URL+"/"); h2.Get("Content-Security-Policy") == csp || page2 == "" {
 		t.Error("the nonce does not change between responses")
