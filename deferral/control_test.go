@@ -65,11 +65,3 @@ func TestFindControls(t *testing.T) {
 		}
 	}
 }
-
-func TestFindSearchPathChanges(t *testing.T) {
-	got := findSearchPathChanges(analyzed(t, `set search_path to DBT_Fabio, "My Schema"; select 1; RESET search_path; set local search_path = x`))
-	want := []searchPathChange{{path: []string{"dbt_fabio", "My Schema"}}, {reset: true}, {path: []string{"x"}}}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got %+v, want %+v", got, want)
-	}
-}

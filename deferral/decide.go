@@ -34,7 +34,11 @@ type plan struct {
 	exist           catalog.Existence
 	tempTable       func(string) bool
 	allowProdWrites bool
-	selection       selector // nil: no node is selected
+	// guardScopes are the scopes unqualified writes are judged in (every search_path the server may be using);
+	// pathUnknown says the search_path is not known for certain. Nil guardScopes: scope alone.
+	guardScopes []catalog.Scope
+	pathUnknown bool
+	selection   selector // nil: no node is selected
 	// recordListings asks for the dev catalog listings the answers came from (outcome.listings).
 	recordListings bool
 	// dbt says the statements are dbt's own (a dbt session, `deferproxy rewrite`): the introspection literals of
@@ -47,6 +51,7 @@ type plan struct {
 type outcome struct {
 	sql       string
 	refused   string // the production relation a write would hit; "" when allowed
+	hint      string // what to do about the refusal, when the write guard has a more precise word than allow_prod_writes
 	decisions []decided
 	deferrals []rewrite.Deferral
 	literals  []literalEdit // introspection literals rewritten (SPEC §5.5)
@@ -70,6 +75,14 @@ type literalEdit struct {
 func decide(ctx context.Context, p plan) outcome {
 	o := outcome{sql: p.sql}
 	if !p.allowProdWrites {
+		scopes := p.guardScopes
+		if scopes == nil {
+			scopes = []catalog.Scope{p.scope}
+		}
+		if rel, hint := guardUnqualified(p.an, p.prod, p.ts, scopes, p.pathUnknown, p.tempTable); rel != "" {
+			o.refused, o.hint = rel, hint
+			return o
+		}
 		if rel := guard(p.an, p.sql, p.prod, p.ts, p.scope, p.tempTable); rel != "" {
 			o.refused = rel
 			return o

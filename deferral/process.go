@@ -19,6 +19,7 @@ func (s *session) process(ctx context.Context, sql string, an *rewrite.Analysis,
 	mode := s.currentMode()
 	pathVersion := s.pathVersion
 	private := len(s.overlay) > 0 || len(s.temps) > 0 // answers depend on this session's own uncommitted DDL
+	guardScopes, pathUnknown := s.guardScopes, s.pathUnknown
 	s.mu.Unlock()
 	if !private {
 		if m := s.memo.lookup(e.devcat, sql, ts, mode, pathVersion); m != nil {
@@ -63,6 +64,7 @@ func (s *session) process(ctx context.Context, sql string, an *rewrite.Analysis,
 	o := decide(ctx, plan{
 		sql: sql, an: an, prod: prod, ts: ts, scope: scope, mode: mode, exist: exist, tempTable: tempTable,
 		allowProdWrites: e.cfg.AllowProdWrites, recordListings: recordListings, dbt: s.dbt,
+		guardScopes: guardScopes, pathUnknown: pathUnknown,
 		selection: sessionSelection{sel: e.sel, devTarget: s.target.database + "." + s.target.schema},
 	})
 	listings, listed := engineListings(o.listings)
@@ -73,7 +75,11 @@ func (s *session) process(ctx context.Context, sql string, an *rewrite.Analysis,
 	}
 	if o.refused != "" {
 		e.refused.Add(1)
-		return engine.Verdict{SQL: sql, Messages: notices, Refusal: prodWriteError(o.refused), DependsOn: deps(true)}
+		r := prodWriteError(o.refused)
+		if o.hint != "" {
+			r.Hint = o.hint + " " + r.Hint
+		}
+		return engine.Verdict{SQL: sql, Messages: notices, Refusal: r, DependsOn: deps(true)}
 	}
 	s.trackDDL(an, ts, scope)
 	if !an.Parsed {

@@ -37,11 +37,29 @@ type session struct {
 	txState      engine.TxState
 	beginSeen    bool
 	rollbackSeen bool
-	// searchPath is the raw search_path (as set), startPath the one from the startup packet (RESET returns to it),
-	// scope what unqualified names resolve in; pathVersion counts changes (for pathFilter).
-	searchPath, startPath []string
-	scope                 catalog.Scope
-	pathVersion           int
+	// path is the committed search_path, pathTx its state inside the open transaction, startPath the session's
+	// starting value (RESET returns to it); roles are the login user and every role SET ROLE/SESSION AUTHORIZATION
+	// named since ("$user" may stand for any; the last is current). searchPath and scope are the path in effect
+	// (what unqualified reads resolve in); guardScopes and pathUnknown what unqualified writes are judged by
+	// (searchpath.go). pathVersion counts changes (for pathFilter, the memo and pathRisk).
+	path, startPath pathState
+	pathTx          *pathTx
+	roles           []string
+	searchPath      []string
+	scope           catalog.Scope
+	guardScopes     []catalog.Scope
+	pathUnknown     bool
+	pathVersion     int
+	// started: a statement has been seen (the connect-time search_path report no longer applies).
+	started atomic.Bool
+	// serverSCSOff and serverEncoding are standard_conforming_strings (off) and client_encoding as the server last
+	// reported them (params.go).
+	serverSCSOff   bool
+	serverEncoding string
+	// risk caches pathRiskLocked for riskTS at riskVersion.
+	risk        bool
+	riskTS      uint64
+	riskVersion int
 	// pathFilter matches the identifiers unqualified names could use when the search_path reaches a schema that
 	// matters; built for pathFilterTS at pathFilterVersion.
 	pathFilter        *rewrite.Prefilter
@@ -81,13 +99,15 @@ func newSession(e *Engine, info engine.SessionInfo) *session {
 	}
 	s.target = targetKey{database: db, schema: catalog.ExpandSchemaTemplate(e.cfg.DevSchema, strings.ToLower(info.User))}
 	s.dbt = len(info.ApplicationName) >= 3 && strings.EqualFold(info.ApplicationName[:3], "dbt")
-	s.startPath = defaultSearchPath
+	s.roles = []string{info.User}
+	s.startPath = pathState{raw: defaultSearchPath}
 	set := startupSettings(info.Params)
 	s.target.tag = set[tagGUC]
 	if v, ok := set["search_path"]; ok {
-		s.startPath = rewrite.SplitList(v)
+		s.startPath = pathState{raw: rewrite.SplitList(v)}
 	}
-	s.setSearchPathLocked(s.startPath)
+	s.path = s.startPath
+	s.pathChangedLocked()
 	if v, ok := set[modeGUC]; ok {
 		if m, err := parseMode(v); err == nil {
 			s.mode = m
@@ -143,6 +163,7 @@ func (s *session) Transaction(state engine.TxState) {
 			}
 			s.modeTx = nil
 		}
+		s.endPathTxLocked(prev == engine.TxFailed || s.rollbackSeen)
 		s.beginSeen, s.rollbackSeen = false, false
 		s.flushTxLocked(false)
 	}
@@ -183,10 +204,13 @@ func (s *session) Statement(ctx context.Context, sql string) engine.Verdict {
 	// one of those words or holds several statements.
 	w := rewrite.FirstWord(sql)
 	multi := strings.IndexByte(sql, ';') >= 0
+	if !s.started.Load() {
+		s.started.Store(true)
+	}
 	s.trackTransaction(rewrite.TxControl(w, sql))
 	var an *rewrite.Analysis // the analysis of sql, when the session-control gate already needed it
-	if multi || isSettingVerb(w) {
-		control, path := rewrite.ContainsFold(sql, "deferproxy."), mentionsSearchPath(sql)
+	if multi || isSettingVerb(w) || mentionsPath(sql) {
+		control, path := rewrite.ContainsFold(sql, "deferproxy."), multi || isSettingVerb(w) || mentionsPath(sql)
 		if control || path {
 			an = e.sql.analyze(sql)
 		}
@@ -201,9 +225,9 @@ func (s *session) Statement(ctx context.Context, sql string) engine.Verdict {
 			notices = append(notices, res.Messages...)
 		}
 		if path && an != nil {
-			s.trackSearchPath(an)
+			s.trackSearchPath(an, sql)
 		} else if path {
-			s.trackSearchPath(e.sql.analyze(sql))
+			s.trackSearchPath(e.sql.analyze(sql), sql)
 		}
 	}
 
@@ -224,16 +248,21 @@ func (s *session) Statement(ctx context.Context, sql string) engine.Verdict {
 	s.mu.Lock()
 	scope := s.scope
 	pathFilter := s.pathFilterLocked(ts)
+	risk := s.pathRiskLocked(ts)
 	s.mu.Unlock()
 	// A DO block goes to the write guard even when it names no production schema: what it runs may be unreadable.
-	if !ts.filter.match(sql) && (pathFilter == nil || !pathFilter.Match(sql)) && !strings.EqualFold(w, "do") {
+	// While the search_path reaches production (or is unknown), so does anything that may write: an unqualified
+	// name needs no schema.
+	if !ts.filter.match(sql) && (pathFilter == nil || !pathFilter.Match(sql)) && !strings.EqualFold(w, "do") &&
+		!(risk && couldWrite(w, sql, multi)) {
 		return engine.Verdict{SQL: sql, Messages: notices, DependsOn: engine.Dependencies{Manifests: ts.id, SearchPath: scope.SearchPath}}
 	}
 	return s.process(ctx, sql, an, prod, ts, scope, notices)
 }
 
 func isSettingVerb(w string) bool {
-	return strings.EqualFold(w, "set") || strings.EqualFold(w, "reset") || strings.EqualFold(w, "show")
+	return strings.EqualFold(w, "set") || strings.EqualFold(w, "reset") || strings.EqualFold(w, "show") ||
+		strings.EqualFold(w, "discard")
 }
 
 // trackTransaction notes BEGIN and ROLLBACK sent ahead of the next transaction state (pipelines, multi-statement
@@ -286,29 +315,6 @@ func (s *session) pathFilterLocked(ts *targetState) *rewrite.Prefilter {
 	})
 	s.pathFilter = rewrite.NewPrefilter(names)
 	return s.pathFilter
-}
-
-// setSearchPathLocked records a new search_path and the scope it gives.
-func (s *session) setSearchPathLocked(path []string) {
-	s.searchPath = path
-	s.scope = catalog.Scope{Database: s.info.Database, SearchPath: expandSearchPath(path, s.info.User)}
-	s.pathVersion++
-}
-
-func (s *session) trackSearchPath(an *rewrite.Analysis) {
-	changes := findSearchPathChanges(an)
-	if len(changes) == 0 {
-		return
-	}
-	s.mu.Lock()
-	for _, c := range changes {
-		if c.reset {
-			s.setSearchPathLocked(s.startPath)
-		} else {
-			s.setSearchPathLocked(c.path)
-		}
-	}
-	s.mu.Unlock()
 }
 
 // control answers deferproxy.* statements (SPEC §8). SET and RESET are forwarded (the server keeps a placeholder

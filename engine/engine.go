@@ -28,9 +28,18 @@ type Session interface {
 	// Transaction reports the session's transaction state each time the server says it is ready for the next
 	// statement (PostgreSQL's ReadyForQuery).
 	Transaction(state TxState)
+	// Parameter reports a run-time parameter as the server has it: PostgreSQL's ParameterStatus
+	// (standard_conforming_strings, client_encoding, … at connect and whenever one changes), and search_path, which
+	// the wire proxy asks the server for once at connect, before the session's first statement (role and database
+	// defaults and startup options applied). The value ParameterUnknown says the front end could not learn it. It
+	// is called from the goroutine that reads the server, like Transaction.
+	Parameter(name, value string)
 	// Close is called once when the session ends.
 	Close()
 }
+
+// ParameterUnknown is the value Session.Parameter is given for a parameter the front end could not learn.
+const ParameterUnknown = "\x00unknown"
 
 // SessionInfo describes an authenticated client session.
 type SessionInfo struct {

@@ -103,7 +103,12 @@ func (ss *session) relayAuth(cr, ur *msgReader) error {
 		case 'Z':
 			out = append(out, msg...)
 			return flush()
-		default: // ParameterStatus, NegotiateProtocolVersion, NoticeResponse
+		case 'S':
+			if name, value, ok := parameterStatus(body); ok {
+				ss.serverParams = append(ss.serverParams, [2]string{name, value})
+			}
+			out = append(out, msg...)
+		default: // NegotiateProtocolVersion, NoticeResponse
 			out = append(out, msg...)
 		}
 	}

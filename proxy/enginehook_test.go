@@ -26,6 +26,7 @@ func (f *fakeEngine) OpenSession(_ context.Context, info engine.SessionInfo) eng
 func (f *fakeEngine) Statement(context.Context, string) engine.Verdict { return f.verdict }
 func (f *fakeEngine) Transaction(s engine.TxState)                     { f.states = append(f.states, s) }
 func (f *fakeEngine) Close()                                           { f.closed = true }
+func (f *fakeEngine) Parameter(string, string)                         {}
 
 // TestEngineHookMapsVerdicts: the engine's protocol-neutral verdict becomes PostgreSQL's messages.
 func TestEngineHookMapsVerdicts(t *testing.T) {

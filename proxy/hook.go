@@ -78,6 +78,14 @@ type ErrorHinter interface {
 	ErrorHint(ctx context.Context, err engine.ServerError) (hint string)
 }
 
+// ParameterHook is an optional interface of a SessionHook: Parameter is called, from the upstream-reading goroutine,
+// with every ParameterStatus the server sends (at startup and whenever a reported setting changes) and with
+// search_path, which the proxy asks the server for once after authentication (value engine.ParameterUnknown when
+// the server did not answer), all before the session's first statement is answered.
+type ParameterHook interface {
+	Parameter(name, value string)
+}
+
 // EngineHook makes a defer engine (the protocol-neutral contract of package engine) the proxy's Hook: verdicts map to
 // PostgreSQL's messages — a Message to a NoticeResponse (SQLSTATE 00000 for a NOTICE, 01000 for a WARNING), a
 // Refusal to an ErrorResponse with its code — and ReadyForQuery's status byte to the session's transaction state.
@@ -129,6 +137,8 @@ func (s engineSession) ReadyForQuery(txStatus byte) {
 }
 
 func (s engineSession) Close() { s.s.Close() }
+
+func (s engineSession) Parameter(name, value string) { s.s.Parameter(name, value) }
 
 // checkedSession is an engine session that can check its verdicts: the proxy keeps its named statements current.
 type checkedSession struct {

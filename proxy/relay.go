@@ -178,6 +178,9 @@ func (u *serverSide) header(p *pump, typ byte) (bool, error) {
 	switch typ {
 	case 'Z':
 		return true, nil
+	case 'S':
+		_, ok := ss.hook.(ParameterHook)
+		return ok, nil
 	case '1':
 		u.p1++
 		return u.current() != nil || u.probeWants(typ), nil
@@ -245,6 +248,12 @@ func (u *serverSide) message(p *pump, typ byte, msg []byte, at int) error {
 			ss.hook.ReadyForQuery(msg[5])
 		}
 		return nil
+	case 'S':
+		if name, value, ok := parameterStatus(msg[5:]); ok {
+			if ph, ok := ss.hook.(ParameterHook); ok {
+				ph.Parameter(name, value)
+			}
+		}
 	case '1':
 		if inj := u.current(); inj != nil && !inj.simple && u.p1 == inj.parseIdx {
 			inj.parsed = true

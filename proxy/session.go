@@ -50,6 +50,9 @@ type session struct {
 	upDone  chan struct{}
 
 	clientLeft, upLeft []byte // read ahead during startup, handed to the pumps
+	// serverParams are the ParameterStatus values of startup and the search_path the proxy asked for, in order,
+	// told to a ParameterHook before the pumps start.
+	serverParams [][2]string
 }
 
 func (s *Server) newSession(ctx context.Context, c net.Conn, reject bool) *session {
@@ -216,6 +219,11 @@ func (ss *session) handshake() error {
 	if err := ss.relayAuth(cr, ur); err != nil {
 		return err
 	}
+	if ss.s.cfg.Hook != nil && !isReplication(params) {
+		if err := ss.askSearchPath(ur); err != nil {
+			return err
+		}
+	}
 	_ = ss.client.SetDeadline(time.Time{})
 	_ = up.SetDeadline(time.Time{})
 	ss.clientLeft = append([]byte(nil), cr.leftover()...)
@@ -251,7 +259,13 @@ func (ss *session) loop() {
 	s := ss.s
 	if s.cfg.Hook != nil && !isReplication(ss.info.Params) {
 		ss.hook = s.cfg.Hook.OpenSession(ss.ctx, ss.info)
+		if ph, ok := ss.hook.(ParameterHook); ok {
+			for _, kv := range ss.serverParams {
+				ph.Parameter(kv[0], kv[1])
+			}
+		}
 	}
+	ss.serverParams = nil
 	s.log.Debug("session started", "session", ss.id, "user", ss.info.User, "database", ss.info.Database,
 		"application_name", ss.info.ApplicationName, "remote", ss.info.RemoteAddr.String())
 

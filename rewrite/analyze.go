@@ -76,6 +76,10 @@ func analyzeTree(sql string, tree *pg_query.ParseResult) *Analysis {
 				if s, ok := settingOf(n.VariableSetStmt, start, end); ok {
 					st.Settings = []Setting{s}
 				}
+			case *pg_query.Node_DiscardStmt:
+				if n.DiscardStmt.Target == pg_query.DiscardMode_DISCARD_ALL {
+					st.Settings = []Setting{{Name: "all", Reset: true, Start: start, End: end}}
+				}
 			case *pg_query.Node_VariableShowStmt:
 				st.Show = strings.ToLower(n.VariableShowStmt.Name)
 			}

@@ -22,12 +22,15 @@ type Setting struct {
 	Reset bool
 	// Call is true for a set_config call (the statement is a query that also sets); false for SET/RESET.
 	Call bool
+	// Unknown is a set_config call whose name, value or is_local is not a constant: the statement may change the
+	// setting named by Name, or, when Name is "", any setting, to a value not known before it runs.
+	Unknown bool
 	// Start and End are the byte span of the SET/RESET statement, or of the set_config call, in the SQL text.
 	Start, End int
 }
 
-// settingOf returns the setting a SET/RESET statement changes. SET … FROM CURRENT, RESET ALL and SET of several
-// settings at once (SET TRANSACTION …) are not reported.
+// settingOf returns the setting a SET/RESET statement changes. RESET ALL is reported as a Reset of the name "all"
+// (as DISCARD ALL is); SET … FROM CURRENT and SET of several settings at once (SET TRANSACTION …) are not reported.
 func settingOf(v *pg_query.VariableSetStmt, start, end int) (Setting, bool) {
 	s := Setting{Name: strings.ToLower(v.Name), Local: v.IsLocal, Start: start, End: end}
 	switch v.Kind {
@@ -39,28 +42,38 @@ func settingOf(v *pg_query.VariableSetStmt, start, end int) (Setting, bool) {
 		}
 	case pg_query.VariableSetKind_VAR_SET_DEFAULT, pg_query.VariableSetKind_VAR_RESET:
 		s.Reset = true
+	case pg_query.VariableSetKind_VAR_RESET_ALL:
+		s.Name, s.Reset = "all", true
 	default:
 		return Setting{}, false
 	}
 	return s, true
 }
 
-// setConfig returns the setting a set_config('name', 'value', is_local) call with constant arguments changes.
+// setConfig returns the setting a set_config('name', 'value', is_local) call changes. A call whose arguments are
+// not all constants (or not three) is reported with Unknown set: what it changes is only known when it runs.
 func setConfig(sql string, f *pg_query.FuncCall) (Setting, bool) {
 	n := f.Funcname
-	if len(n) == 0 || len(f.Args) != 3 || !strings.EqualFold(n[len(n)-1].GetString_().GetSval(), "set_config") ||
+	if len(n) == 0 || !strings.EqualFold(n[len(n)-1].GetString_().GetSval(), "set_config") ||
 		len(n) == 2 && !strings.EqualFold(n[0].GetString_().GetSval(), "pg_catalog") || len(n) > 2 {
-		return Setting{}, false
-	}
-	name, value := f.Args[0].GetAConst(), f.Args[1].GetAConst()
-	local := f.Args[2].GetAConst()
-	if name == nil || name.GetSval() == nil || value == nil || value.GetSval() == nil || local == nil || local.GetBoolval() == nil {
 		return Setting{}, false
 	}
 	start := int(f.Location)
 	end := callEnd(sql, start)
+	if len(f.Args) != 3 {
+		return Setting{Call: true, Unknown: true, Start: start, End: end}, true
+	}
+	name, value := f.Args[0].GetAConst(), f.Args[1].GetAConst()
+	local := f.Args[2].GetAConst()
+	if name == nil || name.GetSval() == nil || value == nil || value.GetSval() == nil || local == nil || local.GetBoolval() == nil {
+		s := Setting{Call: true, Unknown: true, Start: start, End: end}
+		if name != nil && name.GetSval() != nil {
+			s.Name = strings.ToLower(name.GetSval().Sval)
+		}
+		return s, true
+	}
 	if start < 0 || end < 0 {
-		return Setting{}, false
+		return Setting{Name: strings.ToLower(name.GetSval().Sval), Call: true, Unknown: true}, true
 	}
 	v := value.GetSval().Sval
 	return Setting{Name: strings.ToLower(name.GetSval().Sval), Value: v, List: SplitList(v),

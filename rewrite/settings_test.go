@@ -19,7 +19,7 @@ func TestSplitList(t *testing.T) {
 	}
 }
 
-// TestAnalyzeSettings: SET, SET LOCAL, RESET, SET … TO DEFAULT, set_config and SHOW come out of the one parse, with
+// TestAnalyzeSettings: SET, SET LOCAL, RESET, SET … TO DEFAULT, RESET ALL, set_config (constant or not) and SHOW come out of the one parse, with
 // their spans.
 func TestAnalyzeSettings(t *testing.T) {
 	sql := `SET deferproxy.mode = 'favor_state'; SET LOCAL search_path TO DBT_Fabio, "My Schema"; RESET Work_Mem; ` +
@@ -41,14 +41,15 @@ func TestAnalyzeSettings(t *testing.T) {
 		{settings: []Setting{{Name: "search_path", Value: `a, "B"`, List: []string{"a", "B"}, Local: true, Call: true}}},
 		{show: "deferproxy.status"},
 		{settings: []Setting{{Name: "timezone", Value: "UTC", List: []string{"UTC"}}}},
-		{}, // RESET ALL: no one setting
-		{}, // set_config with a non-constant name
+		{settings: []Setting{{Name: "all", Reset: true}}},  // RESET ALL
+		{settings: []Setting{{Call: true, Unknown: true}}}, // set_config with a non-constant name: unknown
 	}
 	for i, st := range a.Statements {
 		for j := range st.Settings {
 			s := &st.Settings[j]
 			span := sql[s.Start:s.End]
-			if s.Call && span != `set_config('search_path', 'a, "B"', true)` || !s.Call && span != sql[st.Start:st.End] {
+			if s.Call && !s.Unknown && span != `set_config('search_path', 'a, "B"', true)` || s.Unknown && span != `set_config(name, 'x', false)` ||
+				!s.Call && span != sql[st.Start:st.End] {
 				t.Errorf("statement %d setting %d: span %q", i, j, span)
 			}
 			s.Start, s.End = 0, 0

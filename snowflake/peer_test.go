@@ -236,3 +236,5 @@ func (s *testSession) Close() {
 	s.e.closed++
 	s.e.mu.Unlock()
 }
+
+func (s *testSession) Parameter(string, string) {}

@@ -29,6 +29,7 @@ func (fakeSession) Statement(_ context.Context, sql string) engine.Verdict {
 }
 func (fakeSession) Transaction(engine.TxState) {}
 func (fakeSession) Close()                     {}
+func (fakeSession) Parameter(string, string)   {}
 
 func TestTallyByTag(t *testing.T) {
 	tl := New(fakeEngine{}, func(info engine.SessionInfo) string { return info.Params["tag"] })

@@ -1,0 +1,204 @@
+package deferral_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/deferproxy/deferproxy/internal/pgtest"
+)
+
+// Issue 10's attacks on the write guard, rows 1–6: a dev session connected as a superuser (so the guard is the only
+// protection) tries to change production through the proxy; every attempt checks a fingerprint of production before
+// and after. docs/RELIABILITY.md carries the table.
+
+// attackSetupSQL adds what the attacks aim at: a production-schema table that is no manifest node.
+const attackSetupSQL = `CREATE TABLE analytics.audit_log (id int, note text); INSERT INTO analytics.audit_log VALUES (1, 'prod');`
+
+// prodFingerprint describes every relation of the production schema as the server has it: kind, privileges,
+// triggers, and for tables the row count and an md5 of the rows. It is read over a direct connection.
+func prodFingerprint(t *testing.T, e *env) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, e.c.URL(pgtest.SuperUser, "", e.db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT c.relname, c.relkind::text, coalesce(c.relacl::text, ''),
+		(SELECT count(*) FROM pg_trigger g WHERE g.tgrelid = c.oid)::text
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = 'analytics' AND c.relkind IN ('r', 'v', 'm', 'p', 'S', 'f') ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rels [][4]string
+	for rows.Next() {
+		var r [4]string
+		if err := rows.Scan(&r[0], &r[1], &r[2], &r[3]); err != nil {
+			t.Fatal(err)
+		}
+		rels = append(rels, r)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, r := range rels {
+		fmt.Fprintf(&b, "%s %s %s %s", r[0], r[1], r[2], r[3])
+		if r[1] == "r" || r[1] == "m" {
+			var n int64
+			var sum string
+			q := fmt.Sprintf(`SELECT count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM analytics.%s t`,
+				pgx.Identifier{r[0]}.Sanitize())
+			if err := conn.QueryRow(ctx, q).Scan(&n, &sum); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&b, " %d %s", n, sum)
+		}
+		b.WriteByte('\n')
+	}
+	var nsp string
+	if err := conn.QueryRow(ctx, `SELECT coalesce(nspacl::text, '') FROM pg_namespace WHERE nspname = 'analytics'`).Scan(&nsp); err != nil {
+		t.Fatal(err)
+	}
+	return b.String() + "schema acl " + nsp
+}
+
+// attack is one row variant: statements sent in order on one session; the last must be refused with 42501 unless
+// allowed is set (then every statement must succeed: the guard must not refuse what is not production).
+type attack struct {
+	name    string
+	params  map[string]string // startup parameters
+	setup   []string          // run directly (not through the proxy) before connecting, with {{DB}} and {{USER}} replaced
+	steps   []string
+	allowed bool
+}
+
+// runAttack runs one attack through the proxy, in the simple protocol, or with every step in the extended protocol
+// (Parse/Bind/Execute), and checks the verdict and the production fingerprint.
+func runAttack(t *testing.T, e *env, a attack, extended bool) {
+	t.Helper()
+	for _, s := range a.setup {
+		s = strings.ReplaceAll(strings.ReplaceAll(s, "{{DB}}", e.db), "{{USER}}", pgtest.SuperUser)
+		e.c.Exec(t, e.db, s)
+	}
+	before := prodFingerprint(t, e)
+	c := e.connect(t, a.params)
+	ctx := context.Background()
+	for i, s := range a.steps {
+		var err error
+		if extended {
+			_, err = c.PgConn().ExecParams(ctx, s, nil, nil, nil, nil).Close()
+		} else {
+			_, err = c.PgConn().Exec(ctx, s).ReadAll()
+		}
+		last := i == len(a.steps)-1
+		switch {
+		case last && !a.allowed:
+			var pe *pgconn.PgError
+			if !errors.As(err, &pe) || pe.Code != "42501" || !strings.HasPrefix(pe.Message, "deferproxy:") {
+				t.Errorf("%s: %q: want deferproxy's 42501, got %v", a.name, s, err)
+			} else if pe.Hint == "" {
+				t.Errorf("%s: %q: refusal without a HINT", a.name, s)
+			}
+		case err != nil:
+			t.Fatalf("%s: step %q: %v", a.name, s, err)
+		}
+	}
+	if after := prodFingerprint(t, e); after != before {
+		t.Errorf("%s: production changed:\nbefore:\n%s\nafter:\n%s", a.name, before, after)
+	}
+}
+
+// searchPathAttacks are rows 1–4: the search_path however it was set.
+var searchPathAttacks = []attack{
+	// Row 1: SET in any case and spelling.
+	{name: "mixed case SET", steps: []string{"SET Search_Path = analytics", "DELETE FROM orders"}},
+	{name: "SET SESSION TO", steps: []string{"SET SESSION search_path TO analytics, public", "delete from orders"}},
+	{name: "upper case, quoted", steps: []string{`SET SEARCH_PATH = "analytics"`, "UPDATE orders SET src = 'dev'"}},
+	{name: "unicode escape name", steps: []string{`SET U&"search\005fpath" = analytics`, "DELETE FROM orders"}},
+	{name: "SET SCHEMA", steps: []string{"SET SCHEMA 'analytics'", "DELETE FROM audit_log"}},
+	{name: "production second in path", steps: []string{"SET search_path = dbt_fabio, analytics", "DELETE FROM orders"}},
+	{name: "$user first", steps: []string{`SET search_path = "$user", analytics`, "TRUNCATE audit_log"}},
+	{name: "SET LOCAL in a block", steps: []string{"BEGIN", "SET LOCAL search_path = analytics", "DELETE FROM audit_log"}},
+	{name: "rolled-back SET does not hide production", steps: []string{"SET search_path = analytics", "BEGIN",
+		"SET search_path = dbt_fabio", "ROLLBACK", "DELETE FROM orders"}},
+	{name: "comment between tokens", steps: []string{"SET /* x */ search_path /* y */ = analytics", "DELETE FROM audit_log"}},
+	// Row 2: set_config anywhere in a statement.
+	{name: "set_config in a SELECT", steps: []string{"SELECT set_config('search_path', 'analytics', false)", "DELETE FROM orders"}},
+	{name: "SET_CONFIG mixed case, qualified", steps: []string{"select 1, PG_CATALOG.Set_Config('search_path', 'analytics', false)", "DELETE FROM audit_log"}},
+	{name: "set_config computed value", steps: []string{"SELECT set_config('search_path', 'analy' || 'tics', false)", "DELETE FROM audit_log"}},
+	{name: "set_config computed name", steps: []string{"SELECT set_config('search' || '_path', 'analytics', false)", "DELETE FROM audit_log"}},
+	{name: "set_config in a DO block", steps: []string{"DO $$ BEGIN PERFORM set_config('search_path', 'analytics', false); END $$", "DELETE FROM audit_log"}},
+	{name: "function that sets the path", steps: []string{
+		"CREATE OR REPLACE FUNCTION dbt_fabio.sp() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'SET search_path = analytics'; END $$",
+		"SELECT dbt_fabio.sp()", "DELETE FROM audit_log"}},
+	// Row 3: a production-schema table that is no manifest node, the SET in an earlier message.
+	{name: "non-node DELETE", steps: []string{"SET search_path = analytics", "DELETE FROM audit_log"}},
+	{name: "non-node INSERT", steps: []string{"SET search_path = analytics", "INSERT INTO audit_log VALUES (2, 'dev')"}},
+	{name: "non-node DROP", steps: []string{"SET search_path = analytics", "DROP TABLE audit_log"}},
+	{name: "non-node ALTER", steps: []string{"SET search_path = analytics", "ALTER TABLE audit_log ADD COLUMN x int"}},
+	{name: "CREATE in production", steps: []string{"SET search_path = analytics", "CREATE TABLE new_thing (i int)"}},
+	{name: "writable CTE", steps: []string{"SET search_path = analytics", "WITH d AS (DELETE FROM audit_log RETURNING 1) SELECT count(*) FROM d"}},
+	// Row 4: role and database defaults, startup options, RESET and DISCARD back to them.
+	{name: "ALTER ROLE IN DATABASE default", setup: []string{`ALTER ROLE "{{USER}}" IN DATABASE "{{DB}}" SET search_path = analytics`},
+		steps: []string{"DELETE FROM orders"}},
+	{name: "ALTER DATABASE default", setup: []string{`ALTER DATABASE "{{DB}}" SET search_path = analytics`},
+		steps: []string{"DELETE FROM audit_log"}},
+	{name: "startup option", params: map[string]string{"options": "-c search_path=analytics"}, steps: []string{"DELETE FROM orders"}},
+	{name: "startup parameter", params: map[string]string{"search_path": "analytics"}, steps: []string{"DELETE FROM audit_log"}},
+	{name: "RESET to the startup value", params: map[string]string{"options": "-csearch_path=analytics"},
+		steps: []string{"SET search_path = dbt_fabio", "RESET search_path", "DELETE FROM audit_log"}},
+	{name: "RESET ALL", params: map[string]string{"search_path": "analytics"}, steps: []string{"SET search_path = dbt_fabio", "RESET ALL", "DELETE FROM audit_log"}},
+	{name: "DISCARD ALL", params: map[string]string{"search_path": "analytics"}, steps: []string{"SET search_path = dbt_fabio", "DISCARD ALL", "DELETE FROM audit_log"}},
+	// Not production: allowed.
+	{name: "dev path write", allowed: true, steps: []string{"SET search_path = dbt_fabio", "DELETE FROM stg_customers WHERE id = 99"}},
+	{name: "temp table with production path", allowed: true, steps: []string{"SET search_path = analytics",
+		"CREATE TEMP TABLE scratch (i int)", "INSERT INTO scratch VALUES (1)"}},
+	{name: "back to dev", allowed: true, steps: []string{"SET search_path = analytics", "SET search_path = dbt_fabio",
+		"UPDATE stg_customers SET src = 'dev' WHERE id = 99"}},
+}
+
+func TestGuardSearchPathAttacks(t *testing.T) {
+	runAttacks(t, searchPathAttacks)
+}
+
+// runAttacks runs each attack in both protocols, each on a new session; attacks with setup (role and database
+// defaults, which every later session would see) get a database of their own.
+func runAttacks(t *testing.T, attacks []attack) {
+	shared := newEnv(t, envOptions{})
+	shared.c.Exec(t, shared.db, attackSetupSQL)
+	for _, extended := range []bool{false, true} {
+		for _, a := range attacks {
+			t.Run(fmt.Sprintf("%s/extended=%v", a.name, extended), func(t *testing.T) {
+				e := shared
+				if len(a.setup) > 0 {
+					e = newEnv(t, envOptions{})
+					e.c.Exec(t, e.db, attackSetupSQL)
+				}
+				runAttack(t, e, a, extended)
+			})
+		}
+	}
+}
+
+// TestGuardSearchPathOneMessage: the SET and the write in one simple Query.
+func TestGuardSearchPathOneMessage(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.c.Exec(t, e.db, attackSetupSQL)
+	for _, sql := range []string{
+		"SET Search_Path = analytics; DELETE FROM audit_log",
+		"SELECT set_config('search_path', 'analytics', false); DELETE FROM audit_log",
+		"BEGIN; SET LOCAL search_path = analytics; DELETE FROM orders; COMMIT",
+	} {
+		runAttack(t, e, attack{name: sql, steps: []string{sql}}, false)
+	}
+}
