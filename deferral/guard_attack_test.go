@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/deferproxy/deferproxy/internal/pgtest"
@@ -21,56 +19,7 @@ import (
 // attackSetupSQL adds what the attacks aim at: a production-schema table that is no manifest node.
 const attackSetupSQL = `CREATE TABLE analytics.audit_log (id int, note text); INSERT INTO analytics.audit_log VALUES (1, 'prod');`
 
-// prodFingerprint describes every relation of the production schema as the server has it: kind, privileges,
-// triggers, and for tables the row count and an md5 of the rows. It is read over a direct connection.
-func prodFingerprint(t *testing.T, e *env) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, e.c.URL(pgtest.SuperUser, "", e.db))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, `SELECT c.relname, c.relkind::text, coalesce(c.relacl::text, ''),
-		(SELECT count(*) FROM pg_trigger g WHERE g.tgrelid = c.oid)::text
-		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE n.nspname = 'analytics' AND c.relkind IN ('r', 'v', 'm', 'p', 'S', 'f') ORDER BY 1`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rels [][4]string
-	for rows.Next() {
-		var r [4]string
-		if err := rows.Scan(&r[0], &r[1], &r[2], &r[3]); err != nil {
-			t.Fatal(err)
-		}
-		rels = append(rels, r)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	for _, r := range rels {
-		fmt.Fprintf(&b, "%s %s %s %s", r[0], r[1], r[2], r[3])
-		if r[1] == "r" || r[1] == "m" {
-			var n int64
-			var sum string
-			q := fmt.Sprintf(`SELECT count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM analytics.%s t`,
-				pgx.Identifier{r[0]}.Sanitize())
-			if err := conn.QueryRow(ctx, q).Scan(&n, &sum); err != nil {
-				t.Fatal(err)
-			}
-			fmt.Fprintf(&b, " %d %s", n, sum)
-		}
-		b.WriteByte('\n')
-	}
-	var nsp string
-	if err := conn.QueryRow(ctx, `SELECT coalesce(nspacl::text, '') FROM pg_namespace WHERE nspname = 'analytics'`).Scan(&nsp); err != nil {
-		t.Fatal(err)
-	}
-	return b.String() + "schema acl " + nsp
-}
+// prodFingerprint (guardobjects_test.go) is what every attack checks before and after.
 
 // attack is one row variant: statements sent in order on one session; the last must be refused with 42501 unless
 // allowed is set (then every statement must succeed: the guard must not refuse what is not production).
