@@ -32,7 +32,9 @@ type Metadata struct {
 	GeneratedTime time.Time
 	InvocationID  string
 	ProjectName   string
-	AdapterType   string
+	// ProjectID is metadata.project_id, dbt's hash of the project name ("" in manifests that leave it out).
+	ProjectID   string
+	AdapterType string
 	// Env is metadata.env (DBT_ENV_CUSTOM_ENV_* values); nil when empty.
 	Env map[string]string
 }
@@ -168,6 +170,7 @@ type rawMetadata struct {
 	GeneratedAt      string            `json:"generated_at"`
 	InvocationID     string            `json:"invocation_id"`
 	ProjectName      string            `json:"project_name"`
+	ProjectID        string            `json:"project_id"`
 	AdapterType      string            `json:"adapter_type"`
 	Env              map[string]string `json:"env"`
 	Quoting          map[string]*bool  `json:"quoting"`
@@ -477,6 +480,7 @@ func (l *loader) build() (*Manifest, error) {
 			GeneratedAt:      md.GeneratedAt,
 			InvocationID:     md.InvocationID,
 			ProjectName:      md.ProjectName,
+			ProjectID:        md.ProjectID,
 			AdapterType:      md.AdapterType,
 		},
 		nodes:       l.nodes,

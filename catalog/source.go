@@ -41,6 +41,9 @@ type StoreOptions struct {
 	RunURLTemplate string
 	// Source holds credentials and endpoints for remote sources.
 	Source SourceOptions
+	// Force accepts a manifest that validate would refuse (no refable nodes, another project), with a warning in
+	// the log: manifest_force, for an operator who really means to switch.
+	Force bool
 	// Fetcher, if set, is used instead of one built from the source string (tests, embedders).
 	Fetcher Fetcher
 }
@@ -315,8 +318,22 @@ func (s *ManifestStore) load(f *Fetched) (m *Manifest, sticky bool, err error) {
 	return m, false, nil
 }
 
-// validate decides whether a parsed manifest may replace the current one: same project, and something to defer to.
+// validate decides whether a parsed manifest may be used: it must have something to defer to (a model, seed or
+// snapshot with a relation), since the write guard's production schemas are those of its nodes, and a replacement
+// must be of the project in use (metadata.project_name, and project_id when both have one). The first manifest is
+// held to the first rule too: with none usable the engine stays not ready and says why (SPEC §6). With Force the
+// manifest is used anyway, and the log says what was overridden.
 func (s *ManifestStore) validate(m *Manifest) error {
+	err := s.usable(m)
+	if err != nil && s.opts.Force {
+		s.opts.Logger.Warn("manifest accepted although it would be refused (manifest_force)", "manifest", s.opts.Name,
+			"source", s.st.Source, "reason", err.Error())
+		return nil
+	}
+	return err
+}
+
+func (s *ManifestStore) usable(m *Manifest) error {
 	deferrable := 0
 	m.Nodes(func(n *Node) bool {
 		if m.Deferrable(n) {
@@ -325,11 +342,15 @@ func (s *ManifestStore) validate(m *Manifest) error {
 		return deferrable == 0
 	})
 	if deferrable == 0 {
-		return errors.New("it has no models, seeds or snapshots with a relation to defer to (a manifest of a failed parse or an empty project?)")
+		return errors.New("it has no models, seeds or snapshots with a relation to defer to (a manifest of a failed parse or an empty project?); set manifest_force: true to use it anyway")
 	}
 	if cur := s.cur.Load(); cur != nil {
-		if got, want := m.Metadata().ProjectName, cur.Metadata().ProjectName; got != want {
-			return fmt.Errorf("it is of project %q, the one in use of project %q (is the source pointing at another project's job?)", got, want)
+		got, want := m.Metadata(), cur.Metadata()
+		if got.ProjectName != want.ProjectName {
+			return fmt.Errorf("it is of project %q, the one in use of project %q (is the source pointing at another project's job?); set manifest_force: true to switch", got.ProjectName, want.ProjectName)
+		}
+		if got.ProjectID != "" && want.ProjectID != "" && got.ProjectID != want.ProjectID {
+			return fmt.Errorf("its project_id %q differs from the one in use, %q, although both are named %q (another project of the same name?); set manifest_force: true to switch", got.ProjectID, want.ProjectID, got.ProjectName)
 		}
 	}
 	return nil

@@ -128,6 +128,7 @@ var settings = []setting{
 	{"manifest", "", "production manifest source: a path or directory (watched), http(s)://…, s3://bucket/key, dbt-cloud://<account>/<job>, dbt-cloud://<account>/environments/<env> or paradime://<schedule>; without it the proxy is a pure pass-through"},
 	{"manifest_poll", 60 * time.Second, "how often a remote manifest source (http, s3, dbt-cloud, paradime) is checked for a newer production run"},
 	{"manifest_headers", "", "HTTP headers for an http(s) manifest source, one `Name: value` per line; never logged"},
+	{"manifest_force", false, "accept a replacement production manifest with no refable nodes or of another project (refused by default: the last good one stays)"},
 	{"manifest_run_url", "", "link to the production run for file, http and s3 sources, e.g. https://ci.example/runs/{invocation_id} (also {run_id}, {job}, {project}, {generated_at})"},
 	{"dbt_cloud_url", "https://cloud.getdbt.com", "dbt Cloud's base URL for dbt-cloud:// sources (single-tenant and regional hosts differ); the token comes from DBT_CLOUD_API_TOKEN"},
 	{"s3_endpoint", "", "S3 endpoint for s3:// sources (MinIO, R2, GCS interoperability); credentials come from the AWS SDK's standard chain"},
@@ -277,6 +278,7 @@ func (c Config) manifestOptions() catalog.StoreOptions {
 		PollInterval:   poll,
 		StateDir:       stateDir,
 		RunURLTemplate: c.ManifestRunURL,
+		Force:          c.ManifestForce,
 		Source: catalog.SourceOptions{
 			Headers:          c.ManifestHeaders,
 			DbtCloudURL:      c.DbtCloudURL,
