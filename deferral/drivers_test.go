@@ -111,3 +111,31 @@ func runDriverCheck(t *testing.T, cmd *osexec.Cmd, name string) {
 		t.Log(text)
 	}
 }
+
+// TestPsqlDescribeDevSchema: psql's \dt and \d of the dev schema describe it as it is, as pgjdbc's metadata does: the
+// model built in dev is listed, a deferred one is not (yet a query naming it reads production).
+func TestPsqlDescribeDevSchema(t *testing.T) {
+	bin, _, err := pgtest.FindBinDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, envOptions{})
+	url := "postgresql://" + pgtest.SuperUser + "@" + e.addr + "/" + e.db + "?sslmode=disable&application_name=psql"
+	// psql exits 1 when \d finds nothing; the output says what it found.
+	psql := func(cmd string) string {
+		out, _ := osexec.Command(filepath.Join(bin, "psql"), "-X", "-A", "-t", "-d", url, "-c", cmd).CombinedOutput()
+		return string(out)
+	}
+	if out := psql(`\dt dbt_fabio.*`); !strings.Contains(out, "stg_customers") || strings.Contains(out, "stg_payments") {
+		t.Errorf(`\dt dbt_fabio.*: %q, want stg_customers only`, out)
+	}
+	if out := psql(`\d dbt_fabio.stg_payments`); !strings.Contains(out, "Did not find any relation") {
+		t.Errorf(`\d of a model missing from dev: %q`, out)
+	}
+	if out := psql(`\d dbt_fabio.stg_customers`); !strings.Contains(out, "src") {
+		t.Errorf(`\d of the dev model: %q`, out)
+	}
+	if out := psql(`select src from dbt_fabio.stg_payments`); !strings.Contains(out, "prod") {
+		t.Errorf("the deferred model by name: %q, want production's row", out)
+	}
+}
