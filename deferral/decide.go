@@ -45,6 +45,8 @@ type plan struct {
 	// catalog queries are rewritten for them (SPEC §5.5). Other sessions' catalog queries describe the dev schema as
 	// it is, unless a statement carries dbt's query comment.
 	dbt bool
+	// views answers whether a DML target is a dev view over production (guardViews); nil: not checked.
+	views viewCatalog
 }
 
 // outcome is what the decision produced.
@@ -84,6 +86,10 @@ func decide(ctx context.Context, p plan) outcome {
 			return o
 		}
 		if rel := guard(p.an, p.sql, p.prod, p.ts, p.scope, p.tempTable); rel != "" {
+			o.refused = rel
+			return o
+		}
+		if rel := guardViews(ctx, &p); rel != "" {
 			o.refused = rel
 			return o
 		}

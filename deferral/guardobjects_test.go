@@ -294,3 +294,31 @@ func TestGuardSelectForUpdate(t *testing.T) {
 	wantAllowed(t, c, "select * from dbt_fabio.dev_orders for update")
 	wantAllowed(t, c, "select * from dbt_fabio.dev_orders d, analytics.orders o for update of d")
 }
+
+// Issue 10 row 9: a write through a dev view lands in the view's base relation; the dev catalog says which it is.
+func TestGuardWritesThroughDevViews(t *testing.T) {
+	e, c := guardEnv(t)
+	exec(t, c, "CREATE VIEW dbt_fabio.v_v_orders AS SELECT * FROM dbt_fabio.v_orders WHERE id > 0") // a view on the view
+	for _, sql := range []string{
+		"INSERT INTO dbt_fabio.v_orders VALUES (5, 'dev')",
+		"UPDATE dbt_fabio.v_orders SET src = 'dev'",
+		"DELETE FROM dbt_fabio.v_orders",
+		`delete from "dbt_fabio"."V_ORDERS"`, // no such relation: the server says so (not a view)
+		"DELETE FROM dbt_fabio.v_v_orders",
+		"MERGE INTO dbt_fabio.v_orders t USING (SELECT 1 AS id) s ON t.id = s.id WHEN MATCHED THEN DELETE",
+		"SET search_path = dbt_fabio; DELETE FROM v_orders",
+		"select 1; DELETE FROM dbt_fabio.v_orders",
+	} {
+		if strings.Contains(sql, "V_ORDERS") {
+			if _, err := c.Exec(context.Background(), sql); pgCode(err) != "42P01" {
+				t.Errorf("%s: want 42P01, got %v", sql, err)
+			}
+			continue
+		}
+		wantRefused(t, e, c, sql)
+		exec(t, c, "RESET search_path")
+	}
+	// A view over dev relations is written as usual.
+	wantAllowed(t, c, "INSERT INTO dbt_fabio.v_dev VALUES (9, 'dev')")
+	wantAllowed(t, c, "DELETE FROM dbt_fabio.v_dev WHERE id = 9")
+}

@@ -61,12 +61,16 @@ func (s *session) process(ctx context.Context, sql string, an *rewrite.Analysis,
 	}
 	s.mu.Unlock()
 
-	o := decide(ctx, plan{
+	pl := plan{
 		sql: sql, an: an, prod: prod, ts: ts, scope: scope, mode: mode, exist: exist, tempTable: tempTable,
 		allowProdWrites: e.cfg.AllowProdWrites, recordListings: recordListings, dbt: s.dbt,
 		guardScopes: guardScopes, pathUnknown: pathUnknown,
 		selection: sessionSelection{sel: e.sel, devTarget: s.target.database + "." + s.target.schema},
-	})
+	}
+	if e.devcat != nil {
+		pl.views = e.devcat
+	}
+	o := decide(ctx, pl)
 	listings, listed := engineListings(o.listings)
 	// deps says what the verdict was drawn from; volatile ones also depend on what it cannot name.
 	deps := func(volatile bool) engine.Dependencies {
