@@ -42,6 +42,12 @@ async def check_asyncpg(dsn):
         await other.execute(DROP)
         expect("cached, after the dev drop", await conn.fetchval(Q_ASYNCPG, 1), "prod")
         expect("explicit prepare, after the dev drop", await stmt.fetchval(1), "prod")
+        # A dev model with other columns: the proxy answers PostgreSQL's 0A000 "cached plan must not change result
+        # type", on which asyncpg prepares its cached statement again and retries (outside a transaction).
+        await other.execute("create table dbt_fabio.stg_orders as select 1 as id, 42 as src")
+        expect("cached, other columns in dev", await conn.fetchval(Q_ASYNCPG, 1), 42)
+        await other.execute(DROP)
+        expect("cached, production's columns again", await conn.fetchval(Q_ASYNCPG, 1), "prod")
     finally:
         await conn.close()
         await other.close()
@@ -64,6 +70,19 @@ def check_psycopg(dsn):
         expect("prepare_threshold, after the dev drop", conn.execute(Q_PSYCOPG + " and true", (1,)).fetchone()[0], "prod")
         with conn.transaction():
             expect("in a transaction", conn.execute(Q_PSYCOPG, (1,), prepare=True).fetchone()[0], "prod")
+        # A dev model with other columns: PostgreSQL's 0A000 "cached plan must not change result type" at every
+        # execution of the prepared statement, as PostgreSQL itself answers after such a change; psycopg does not
+        # prepare again by itself: DEALLOCATE ALL (which psycopg follows) or a new connection does.
+        other.execute("create table dbt_fabio.stg_orders as select 1 as id, 42 as src")
+        for i in range(2):
+            try:
+                got = conn.execute(Q_PSYCOPG, (1,), prepare=True).fetchone()[0]
+                expect(f"other columns in dev ({i + 1})", got, "an 0A000 error")
+            except psycopg.errors.FeatureNotSupported as e:
+                expect(f"other columns in dev ({i + 1})", e.sqlstate, "0A000")
+        conn.execute("deallocate all")
+        expect("other columns in dev, after deallocate all", conn.execute(Q_PSYCOPG, (1,), prepare=True).fetchone()[0], 42)
+        other.execute(DROP)
 
 
 def main():
