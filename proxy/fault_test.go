@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"runtime"
 	"strings"
 	"sync"
@@ -211,6 +212,37 @@ func TestLimits(t *testing.T) {
 		}
 		waitFor(t, "the refused session to end", func() bool { return tp.srv.Stats().Active == 2 })
 		if st := tp.srv.Stats(); st.Rejected != 1 {
+			t.Fatalf("stats %+v", st)
+		}
+	})
+	t.Run("unauthenticated sockets cannot crowd out clients", func(t *testing.T) {
+		// Issue 10: sockets that connect and say nothing held client slots for the whole handshake_timeout. Now they
+		// count against max_unauthenticated only (the oldest is closed past it) and take no client slot.
+		tp := startProxy(t, c, proxy.Config{MaxClientConns: 2, MaxUnauthenticated: 5})
+		var idle []net.Conn
+		for range 30 {
+			conn, err := net.Dial("tcp", tp.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			idle = append(idle, conn)
+		}
+		waitFor(t, "the oldest idle sockets to be closed", func() bool {
+			st := tp.srv.Stats()
+			return st.Evicted+st.Rejected >= 25 && st.Unauthenticated <= 5 && st.Evicted > 0
+		})
+		_ = idle[0].SetReadDeadline(time.Now().Add(20 * time.Second))
+		if _, err := idle[0].Read(make([]byte, 1)); err == nil {
+			t.Fatal("the oldest idle socket is still open")
+		}
+		connect(t, tp.url("postgres", "", "", ""))
+		connect(t, tp.url("postgres", "", "", ""))
+		_, err := pgxConnect(tp.url("postgres", "", "", ""))
+		if pgCode(err) != "53300" {
+			t.Fatalf("a third client past max_client_conns 2: want 53300, got %v", err)
+		}
+		if st := tp.srv.Stats(); st.Unauthenticated > 5 {
 			t.Fatalf("stats %+v", st)
 		}
 	})

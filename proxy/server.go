@@ -17,23 +17,27 @@ import (
 
 // Config configures a Server. Zero values get the documented defaults.
 type Config struct {
-	Listen           string        // "127.0.0.1:6432"
-	Upstream         string        // postgres://host:port/db?sslmode=disable|prefer|require|verify-full&sslrootcert=…
-	TLS              *tls.Config   // TLS to clients; nil = answer 'N' to SSLRequest
-	MaxMessageSize   int           // default 1 GiB
-	MaxClientConns   int           // default 1000; past it: FATAL 53300
-	HandshakeTimeout time.Duration // default 30s
-	IdleTimeout      time.Duration // 0 = none
-	Logger           *slog.Logger
-	Hook             Hook // nil = pure pass-through
+	Listen         string      // "127.0.0.1:6432"
+	Upstream       string      // postgres://host:port/db?sslmode=disable|prefer|require|verify-full&sslrootcert=…
+	TLS            *tls.Config // TLS to clients; nil = answer 'N' to SSLRequest
+	MaxMessageSize int         // default 1 GiB
+	MaxClientConns int         // default 1000; past it: FATAL 53300
+	// MaxUnauthenticated bounds the connections still in startup or authentication (default 100); past it the
+	// oldest of them is closed. They take no client slot until their startup packet names a user.
+	MaxUnauthenticated int
+	HandshakeTimeout   time.Duration // default 30s
+	IdleTimeout        time.Duration // 0 = none
+	Logger             *slog.Logger
+	Hook               Hook // nil = pure pass-through
 }
 
 // Defaults.
 const (
-	DefaultListen           = "127.0.0.1:6432"
-	DefaultMaxMessageSize   = 1 << 30
-	DefaultMaxClientConns   = 1000
-	DefaultHandshakeTimeout = 30 * time.Second
+	DefaultListen             = "127.0.0.1:6432"
+	DefaultMaxMessageSize     = 1 << 30
+	DefaultMaxClientConns     = 1000
+	DefaultMaxUnauthenticated = 100
+	DefaultHandshakeTimeout   = 30 * time.Second
 )
 
 // ErrServerClosed is returned by Serve and ListenAndServe after Shutdown or when their context is done.
@@ -42,6 +46,8 @@ var ErrServerClosed = errors.New("proxy: server closed")
 // Stats are the server's counters.
 type Stats struct {
 	Active           uint64 // sessions open now (handshaking or established)
+	Unauthenticated  uint64 // of them, those still in startup or authentication
+	Evicted          uint64 // unauthenticated connections closed to make room past MaxUnauthenticated
 	Total            uint64 // sessions accepted since start
 	Rejected         uint64 // connections refused with 53300
 	Cancels          uint64 // cancel requests forwarded upstream
@@ -51,6 +57,7 @@ type Stats struct {
 
 type serverStats struct {
 	active, total, rejected, cancels atomic.Int64
+	unauth, clients, evicted         atomic.Int64 // clients: client slots taken (at the startup packet)
 	fromClients, toClients           atomic.Uint64
 }
 
@@ -81,6 +88,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxClientConns <= 0 {
 		cfg.MaxClientConns = DefaultMaxClientConns
+	}
+	if cfg.MaxUnauthenticated <= 0 {
+		cfg.MaxUnauthenticated = DefaultMaxUnauthenticated
 	}
 	if cfg.HandshakeTimeout <= 0 {
 		cfg.HandshakeTimeout = DefaultHandshakeTimeout
@@ -174,15 +184,49 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		delay = 0
 		s.stats.total.Add(1)
 		n := s.stats.active.Add(1)
-		if n > 2*int64(s.cfg.MaxClientConns) {
+		if n > 2*int64(s.cfg.MaxClientConns)+int64(s.cfg.MaxUnauthenticated) {
 			// Far past the limit: do not even spend a handshake on it.
 			s.stats.active.Add(-1)
 			s.stats.rejected.Add(1)
 			c.Close()
 			continue
 		}
-		sess := s.newSession(ctx, c, n > int64(s.cfg.MaxClientConns))
+		if s.stats.unauth.Load() >= int64(s.cfg.MaxUnauthenticated) {
+			s.evictOldestUnauthenticated()
+		}
+		sess := s.newSession(ctx, c)
 		go sess.serve()
+	}
+}
+
+// evictOldestUnauthenticated closes the connection that has been in startup or authentication the longest, to make
+// room for a new one: sockets that connect and say nothing cannot keep real clients out, and a real handshake takes
+// milliseconds, so it is rarely the oldest.
+func (s *Server) evictOldestUnauthenticated() {
+	s.mu.Lock()
+	var oldest *session
+	for ss := range s.sessions {
+		if ss.unauth.Load() && (oldest == nil || ss.started.Before(oldest.started)) {
+			oldest = ss
+		}
+	}
+	s.mu.Unlock()
+	if oldest != nil && oldest.releaseUnauth() {
+		s.stats.evicted.Add(1)
+		oldest.closeConns()
+	}
+}
+
+// takeClientSlot reserves one of MaxClientConns for a session whose startup packet arrived; false when none is left.
+func (s *Server) takeClientSlot() bool {
+	for {
+		n := s.stats.clients.Load()
+		if n >= int64(s.cfg.MaxClientConns) {
+			return false
+		}
+		if s.stats.clients.CompareAndSwap(n, n+1) {
+			return true
+		}
 	}
 }
 
@@ -252,6 +296,8 @@ func (s *Server) killAll(msg string) {
 func (s *Server) Stats() Stats {
 	return Stats{
 		Active:           uint64(s.stats.active.Load()),
+		Unauthenticated:  uint64(s.stats.unauth.Load()),
+		Evicted:          uint64(s.stats.evicted.Load()),
 		Total:            uint64(s.stats.total.Load()),
 		Rejected:         uint64(s.stats.rejected.Load()),
 		Cancels:          uint64(s.stats.cancels.Load()),

@@ -24,7 +24,11 @@ type session struct {
 	id     uint64
 	ctx    context.Context // done when the session ends
 	cancel context.CancelFunc
-	reject bool // over MaxClientConns: answer 53300 after reading the startup packet
+	// started is when the connection was accepted; unauth holds while it counts against MaxUnauthenticated (until
+	// authentication ends, or it is evicted); slot holds while it has one of MaxClientConns.
+	started time.Time
+	unauth  atomic.Bool
+	slot    bool
 
 	mu     sync.Mutex // guards client and up while they are being set up
 	client net.Conn
@@ -55,9 +59,11 @@ type session struct {
 	serverParams [][2]string
 }
 
-func (s *Server) newSession(ctx context.Context, c net.Conn, reject bool) *session {
+func (s *Server) newSession(ctx context.Context, c net.Conn) *session {
 	sctx, cancel := context.WithCancel(ctx)
-	ss := &session{s: s, id: s.nextID.Add(1), ctx: sctx, cancel: cancel, reject: reject, client: c}
+	ss := &session{s: s, id: s.nextID.Add(1), ctx: sctx, cancel: cancel, client: c, started: time.Now()}
+	ss.unauth.Store(true)
+	s.stats.unauth.Add(1)
 	s.mu.Lock()
 	s.sessions[ss] = struct{}{}
 	s.mu.Unlock()
@@ -68,7 +74,9 @@ func (s *Server) newSession(ctx context.Context, c net.Conn, reject bool) *sessi
 func (ss *session) serve() {
 	defer ss.finish()
 	defer ss.recoverPanic("client side")
-	if err := ss.handshake(); err != nil {
+	err := ss.handshake()
+	ss.releaseUnauth()
+	if err != nil {
 		var refused *errUpstreamRefused
 		switch {
 		case errors.Is(err, errCancelRequest):
@@ -181,7 +189,7 @@ func (ss *session) handshake() error {
 		}
 		return err
 	}
-	if ss.reject {
+	if ss.slot = ss.s.takeClientSlot(); !ss.slot {
 		ss.s.stats.rejected.Add(1)
 		ss.writeClient(fatal(codeTooManyConnections, "sorry, too many clients already"))
 		return errors.New("too many clients")
@@ -439,10 +447,23 @@ func (ss *session) closeConns() {
 	}
 }
 
+// releaseUnauth stops counting the session against MaxUnauthenticated; it reports whether it still counted.
+func (ss *session) releaseUnauth() bool {
+	if ss.unauth.CompareAndSwap(true, false) {
+		ss.s.stats.unauth.Add(-1)
+		return true
+	}
+	return false
+}
+
 // finish releases everything the session held.
 func (ss *session) finish() {
 	ss.closeConns()
 	ss.cancel()
+	ss.releaseUnauth()
+	if ss.slot {
+		ss.s.stats.clients.Add(-1)
+	}
 	if ss.hook != nil {
 		ss.hook.Close()
 	}

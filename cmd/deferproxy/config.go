@@ -120,6 +120,7 @@ var settings = []setting{
 	{"max_message_size", "1GiB", "largest protocol message accepted from a client or the upstream (bytes, or with a kB/MB/GB/KiB/MiB/GiB suffix)"},
 	{"max_client_conns", 1000, "client sessions at once; past it new clients get FATAL 53300"},
 	{"handshake_timeout", 30 * time.Second, "time a client has to finish startup and authentication"},
+	{"max_unauthenticated", 100, "connections still in startup or authentication at once, apart from max_client_conns (they take no client slot before their startup packet); past it the oldest of them is closed"},
 	{"idle_timeout", time.Duration(0), "close a session idle (between statements) for this long; 0 = never"},
 	{"shutdown_timeout", 30 * time.Second, "on SIGINT/SIGTERM, how long open sessions may finish before they are closed with 57P01"},
 	{"snowflake_listen", "127.0.0.1:6433", "address the Snowflake listener (the connectors' HTTP API, for dbt-snowflake, gosnowflake, JDBC) listens on (host:port); it runs when snowflake_upstream is set"},
@@ -675,6 +676,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxClientConns <= 0 {
 		bad("max_client_conns %d%s: must be at least 1", c.MaxClientConns, c.origin("max_client_conns"))
+	}
+	if c.MaxUnauthenticated <= 0 {
+		bad("max_unauthenticated %d%s: must be at least 1", c.MaxUnauthenticated, c.origin("max_unauthenticated"))
 	}
 	if c.HandshakeTimeout <= 0 {
 		bad("handshake_timeout%s must be positive (e.g. 30s)", c.origin("handshake_timeout"))

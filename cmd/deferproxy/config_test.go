@@ -118,6 +118,7 @@ func TestEveryKeyEverySource(t *testing.T) {
 		"manifest":              {"/m.json", func(c Config) bool { return c.Manifest == "/m.json" }},
 		"manifest_poll":         {"90s", func(c Config) bool { return c.ManifestPoll == 90*time.Second }},
 		"manifest_headers":      {"X-A: 1", func(c Config) bool { return c.ManifestHeaders.Get("X-A") == "1" }},
+		"max_unauthenticated":   {"9", func(c Config) bool { return c.MaxUnauthenticated == 9 }},
 		"manifest_force":        {"true", func(c Config) bool { return c.ManifestForce && c.manifestOptions().Force }},
 		"manifest_run_url":      {"https://ci/{run_id}", func(c Config) bool { return c.ManifestRunURL == "https://ci/{run_id}" }},
 		"dbt_cloud_url":         {"https://emea.dbt.com", func(c Config) bool { return c.DbtCloudURL == "https://emea.dbt.com" }},

@@ -285,15 +285,16 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (*instance, error)
 // startProxy builds the PostgreSQL front end and binds its listener.
 func startProxy(ctx context.Context, inst *instance, cfg Config, tlsCfg *tls.Config, hook proxy.Hook, log *slog.Logger) (*proxy.Server, error) {
 	srv, err := proxy.New(proxy.Config{
-		Listen:           cfg.Listen,
-		Upstream:         cfg.Upstream,
-		TLS:              tlsCfg,
-		MaxMessageSize:   cfg.MaxMessageSize,
-		MaxClientConns:   cfg.MaxClientConns,
-		HandshakeTimeout: cfg.HandshakeTimeout,
-		IdleTimeout:      cfg.IdleTimeout,
-		Logger:           log.With("part", "proxy"),
-		Hook:             hook,
+		Listen:             cfg.Listen,
+		Upstream:           cfg.Upstream,
+		TLS:                tlsCfg,
+		MaxMessageSize:     cfg.MaxMessageSize,
+		MaxClientConns:     cfg.MaxClientConns,
+		MaxUnauthenticated: cfg.MaxUnauthenticated,
+		HandshakeTimeout:   cfg.HandshakeTimeout,
+		IdleTimeout:        cfg.IdleTimeout,
+		Logger:             log.With("part", "proxy"),
+		Hook:               hook,
 	})
 	if err != nil {
 		return nil, usageError{fmt.Errorf("configure proxy: %w", err)}
