@@ -275,7 +275,10 @@ func (s *Server) modifyResponse(resp *http.Response) error {
 		return nil
 	}
 	if ex.kind == exQuery {
-		ex.sess.afterStatement(ex.sql)
+		// The statement's response streams to the client as it comes; its first bytes are kept (up to
+		// finalNamesLimit) so that when it ends the session learns the account's current database and schema.
+		resp.Body = &statementEnd{ReadCloser: resp.Body, ss: ex.sess, sql: ex.sql,
+			gzip: strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip"), ok: resp.StatusCode == http.StatusOK}
 		return nil
 	}
 	if resp.StatusCode != http.StatusOK {
@@ -306,13 +309,14 @@ func (s *Server) modifyResponse(resp *http.Response) error {
 		}
 		p := *ex.login
 		si := out.Data.SessionInfo
-		// What the upstream says the session uses wins over what the client asked for.
+		// The names as the client wrote them (as dbt writes them in its SQL) when it gave them; what the account
+		// resolved them to (its folded, stored form) for those it left to the user's defaults.
 		for _, f := range []struct {
 			dst *string
 			v   string
 		}{{&p.Database, si.DatabaseName}, {&p.Schema, si.SchemaName},
 			{&p.Role, si.RoleName}, {&p.Warehouse, si.WarehouseName}} {
-			if f.v != "" {
+			if *f.dst == "" {
 				*f.dst = f.v
 			}
 		}
@@ -353,4 +357,72 @@ func (s *Server) peekBody(resp *http.Response) ([]byte, error) {
 		return io.ReadAll(io.LimitReader(zr, s.cfg.MaxBodySize))
 	}
 	return raw, nil
+}
+
+// finalNamesLimit bounds what is kept of a query response to read its finalDatabaseName and finalSchemaName: a
+// statement that changes the current schema (USE, CREATE SCHEMA, a procedure) answers with a small body; a larger
+// one is a result set, which does not.
+const finalNamesLimit = 256 << 10
+
+// statementEnd passes a query response through unchanged and, when the client has read it (or the copy stopped),
+// tells the session that the statement is over, with the current database and schema the account reported.
+type statementEnd struct {
+	io.ReadCloser
+	ss   *session
+	sql  string
+	gzip bool
+	ok   bool
+
+	kept     bytes.Buffer
+	overflow bool
+	done     bool
+}
+
+func (e *statementEnd) Read(p []byte) (int, error) {
+	n, err := e.ReadCloser.Read(p)
+	if e.ok && !e.overflow {
+		if e.kept.Len()+n > finalNamesLimit {
+			e.overflow = true
+			e.kept = bytes.Buffer{}
+		} else {
+			e.kept.Write(p[:n])
+		}
+	}
+	return n, err
+}
+
+func (e *statementEnd) Close() error {
+	err := e.ReadCloser.Close()
+	if !e.done {
+		e.done = true
+		db, schema := "", ""
+		if e.ok && !e.overflow {
+			db, schema = finalNames(e.kept.Bytes(), e.gzip)
+		}
+		e.ss.afterStatement(e.sql, db, schema)
+	}
+	return err
+}
+
+// finalNames reads data.finalDatabaseName and data.finalSchemaName of a query response ("" when absent).
+func finalNames(body []byte, gz bool) (string, string) {
+	if gz {
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			return "", ""
+		}
+		if body, err = io.ReadAll(io.LimitReader(zr, 4*finalNamesLimit)); err != nil {
+			return "", ""
+		}
+	}
+	var out struct {
+		Data struct {
+			FinalDatabaseName string `json:"finalDatabaseName"`
+			FinalSchemaName   string `json:"finalSchemaName"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(body, &out) != nil {
+		return "", ""
+	}
+	return out.Data.FinalDatabaseName, out.Data.FinalSchemaName
 }

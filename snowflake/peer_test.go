@@ -191,6 +191,7 @@ type testEngine struct {
 	txs     []engine.TxState
 	closed  int
 	perCall int
+	schemas []string // CurrentSchema calls, "database.schema"
 }
 
 func (e *testEngine) OpenSession(_ context.Context, info engine.SessionInfo) engine.Session {
@@ -228,6 +229,12 @@ func (s *testSession) Statement(_ context.Context, sql string) engine.Verdict {
 func (s *testSession) Transaction(st engine.TxState) {
 	s.e.mu.Lock()
 	s.e.txs = append(s.e.txs, st)
+	s.e.mu.Unlock()
+}
+
+func (s *testSession) CurrentSchema(database, schema string) {
+	s.e.mu.Lock()
+	s.e.schemas = append(s.e.schemas, database+"."+schema)
 	s.e.mu.Unlock()
 }
 

@@ -504,7 +504,8 @@ func TestLoginParameters(t *testing.T) {
 		t.Errorf("Content-Length %d for %d bytes", got.ContentLength, len(got.Raw))
 	}
 	info := r.eng.infos[0]
-	if info.User != "me" || info.Database != "DB" || info.Params["schema"] != "DBT_ME" || info.Params["role"] != "DEV" ||
+	if info.User != "me" || info.Database != "db" || info.Params["schema"] != "dbt_me" || info.Params["role"] != "dev" ||
+		info.Params["warehouse"] != "wh" ||
 		info.Params[ModeParam] != "favor_state" || info.Params[TagParam] != "run42" || info.Dialect != engine.Snowflake || info.ID <= IDBase {
 		t.Errorf("session info %+v", info)
 	}
@@ -518,8 +519,11 @@ func TestLoginParameters(t *testing.T) {
 		t.Errorf("second session params %v", p)
 	}
 
-	// Without deferproxy parameters the login goes byte for byte.
-	r.login(goShape, `{"AUTOCOMMIT":true}`)
+	// Without deferproxy parameters the login goes byte for byte; names the client left out come from the account.
+	r.post(goShape, "/session/v1/login-request", "requestId=1", "", []byte(`{"data":{"LOGIN_NAME":"me","SESSION_PARAMETERS":{"AUTOCOMMIT":true},"CLIENT_ENVIRONMENT":{}}}`))
+	if p := r.eng.infos[len(r.eng.infos)-1]; p.Database != "DB" || p.Params["schema"] != "DBT_ME" || p.Params["role"] != "DEV" {
+		t.Errorf("names from the account's sessionInfo: %+v", p)
+	}
 	if got := r.peer.last("/session/v1/login-request"); !bytes.Contains(got.JSON, []byte(`"SESSION_PARAMETERS":{"AUTOCOMMIT":true},"CLIENT_ENVIRONMENT"`)) {
 		t.Errorf("login re-encoded: %s", got.JSON)
 	}
@@ -591,7 +595,7 @@ func TestSecretsNeverShown(t *testing.T) {
 	}
 }
 
-// TestTransactionState: the engine hears Idle after each autocommitted statement and InBlock inside BEGIN … COMMIT.
+// TestTransactionState: the engine hears the account's current schema after each statement, and Idle after each autocommitted statement and InBlock inside BEGIN … COMMIT.
 func TestTransactionState(t *testing.T) {
 	r := newRig(t, devEngine())
 	tok := r.login(goShape, `{}`)
@@ -601,6 +605,10 @@ func TestTransactionState(t *testing.T) {
 	want := []engine.TxState{engine.TxIdle, engine.TxInBlock, engine.TxInBlock, engine.TxIdle}
 	if fmt.Sprint(r.eng.txs) != fmt.Sprint(want) {
 		t.Errorf("transaction states %v, want %v", r.eng.txs, want)
+	}
+	// Each response's finalDatabaseName and finalSchemaName reach the engine (engine.SchemaTracker).
+	if got := fmt.Sprint(r.eng.schemas); got != "[DB.DBT_ME DB.DBT_ME DB.DBT_ME DB.DBT_ME]" {
+		t.Errorf("current schemas %s", got)
 	}
 }
 
@@ -675,5 +683,24 @@ func TestParseUpstream(t *testing.T) {
 		if err != nil && strings.Contains(err.Error(), "pw") {
 			t.Errorf("%q: the password is in %v", c.in, err)
 		}
+	}
+}
+
+func TestFinalNames(t *testing.T) {
+	body := []byte(`{"data":{"rowtype":[],"rowset":[],"finalDatabaseName":"Db","finalSchemaName":"S 1"},"success":true}`)
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(body)
+	zw.Close()
+	for _, c := range []struct {
+		in []byte
+		gz bool
+	}{{body, false}, {buf.Bytes(), true}} {
+		if db, s := finalNames(c.in, c.gz); db != "Db" || s != "S 1" {
+			t.Errorf("gzip %v: %q %q", c.gz, db, s)
+		}
+	}
+	if db, s := finalNames([]byte(`{"data":null}`), false); db != "" || s != "" {
+		t.Errorf("no names: %q %q", db, s)
 	}
 }

@@ -185,13 +185,23 @@ func (ss *session) forwarded(requestID, sql string) (string, bool) {
 	return d.sql, true
 }
 
-// afterStatement tells the engine the transaction state once the upstream has answered a statement: Snowflake
-// commits each statement unless BEGIN opened a block, which COMMIT or ROLLBACK closes; an error does not end it.
-func (ss *session) afterStatement(sql string) {
+// schemaTracker is engine.SchemaTracker: an engine session that follows the account's current database and schema.
+// (Asserted by its method so that this front end works with engines that do not track them.)
+type schemaTracker interface {
+	CurrentSchema(database, schema string)
+}
+
+// afterStatement tells the engine, once the upstream has answered a statement, the current database and schema the
+// account reported ("" when it did not) and the transaction state: Snowflake commits each statement unless BEGIN
+// opened a block, which COMMIT or ROLLBACK closes; an error does not end it.
+func (ss *session) afterStatement(sql, database, schema string) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if ss.closed {
 		return
+	}
+	if st, ok := ss.eng.(schemaTracker); ok && database != "" && schema != "" {
+		st.CurrentSchema(database, schema)
 	}
 	switch txWord(sql) {
 	case "BEGIN", "START":

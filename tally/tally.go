@@ -136,6 +136,14 @@ type session struct {
 	r *record
 }
 
+// CurrentSchema passes the warehouse's current database and schema on to the engine's session when it follows
+// them (engine.SchemaTracker; Snowflake reports them with each result).
+func (s *session) CurrentSchema(database, schema string) {
+	if st, ok := s.Session.(interface{ CurrentSchema(database, schema string) }); ok {
+		st.CurrentSchema(database, schema)
+	}
+}
+
 // Statement records the verdict's deferrals and refusal; a verdict with neither costs an atomic add.
 func (s *session) Statement(ctx context.Context, sql string) engine.Verdict {
 	v := s.Session.Statement(ctx, sql)

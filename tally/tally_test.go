@@ -64,3 +64,33 @@ func TestTallyByTag(t *testing.T) {
 		t.Fatal("unknown tag reported")
 	}
 }
+
+type trackingEngine struct{ got *string }
+
+func (e trackingEngine) OpenSession(context.Context, engine.SessionInfo) engine.Session {
+	return trackingSession{e.got}
+}
+
+type trackingSession struct{ got *string }
+
+func (trackingSession) Statement(_ context.Context, sql string) engine.Verdict {
+	return engine.Verdict{SQL: sql}
+}
+func (trackingSession) Transaction(engine.TxState)        {}
+func (trackingSession) Close()                            {}
+func (s trackingSession) CurrentSchema(db, schema string) { *s.got = db + "." + schema }
+
+// TestCurrentSchemaPassedOn: a tagged session still tells the engine the warehouse's current schema.
+func TestCurrentSchemaPassedOn(t *testing.T) {
+	var got string
+	tl := New(trackingEngine{&got}, func(engine.SessionInfo) string { return "tag" })
+	s := tl.OpenSession(context.Background(), engine.SessionInfo{})
+	st, ok := s.(interface{ CurrentSchema(string, string) })
+	if !ok {
+		t.Fatal("the tally's session hides CurrentSchema")
+	}
+	st.CurrentSchema("DB", "DBT_ME")
+	if got != "DB.DBT_ME" {
+		t.Errorf("engine got %q", got)
+	}
+}

@@ -106,6 +106,13 @@ func TestSnowflakeListener(t *testing.T) {
 	if strings.Contains(status, "pw-secret") || strings.Contains(status, "tok-1") {
 		t.Errorf("/status shows a secret: %s", status)
 	}
+	var out strings.Builder
+	if err := showStatus(ctx, inst.adminAddr(), &out); err != nil {
+		t.Fatal(err)
+	}
+	if want := "snowflake   " + inst.snowflakeAddr() + " → " + up.URL + ": 1 sessions open, 1 since start; 1 statements"; !strings.Contains(out.String(), want) {
+		t.Errorf("deferproxy status lacks %q:\n%s", want, out.String())
+	}
 	if err := inst.shutdown(time.Second); err != nil {
 		t.Fatal(err)
 	}

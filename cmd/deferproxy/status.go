@@ -17,12 +17,21 @@ import (
 	"github.com/deferproxy/deferproxy/admin"
 	"github.com/deferproxy/deferproxy/deferral"
 	"github.com/deferproxy/deferproxy/internal/age"
+	"github.com/deferproxy/deferproxy/snowflake"
 )
 
 // statusDoc is admin's /status document with the engine part decoded as the engine's own type.
 type statusDoc struct {
 	admin.Status
-	Engine *deferral.Status `json:"engine,omitempty"`
+	Engine    *deferral.Status `json:"engine,omitempty"`
+	Snowflake *snowflakeDoc    `json:"snowflake,omitempty"`
+}
+
+// snowflakeDoc is the Snowflake listener's part of /status (snowflakeStatus in serve.go).
+type snowflakeDoc struct {
+	Listen   string `json:"listen"`
+	Upstream string `json:"upstream"`
+	snowflake.Stats
 }
 
 func newStatusCmd() *cobra.Command {
@@ -175,9 +184,15 @@ func printStatus(w io.Writer, d statusDoc) {
 		ready = "NOT READY: " + d.ReadyError
 	}
 	p("deferproxy %s, up %s, %s\n", d.Version, d.Uptime, ready)
-	p("  listening   %s\n", d.Listen)
-	p("  upstream    %s\n", d.Upstream)
-	p("  sessions    %d open, %d since start\n", d.Sessions.Active, d.Sessions.Total)
+	if d.Listen != "" || d.Snowflake == nil { // a Snowflake-only deferproxy has no PostgreSQL listener
+		p("  listening   %s\n", d.Listen)
+		p("  upstream    %s\n", d.Upstream)
+		p("  sessions    %d open, %d since start\n", d.Sessions.Active, d.Sessions.Total)
+	}
+	if sf := d.Snowflake; sf != nil {
+		p("  snowflake   %s → %s: %d sessions open, %d since start; %d statements, %d deferrals, %d refused\n",
+			sf.Listen, sf.Upstream, sf.Active, sf.Total, sf.Statements, sf.Deferrals, sf.Refusals)
+	}
 	e := d.Engine
 	if e == nil {
 		note := d.EngineNote
