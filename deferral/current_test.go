@@ -2,6 +2,8 @@ package deferral_test
 
 import (
 	"context"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,7 +104,8 @@ func TestPreparedStatementFollowsDevCatalog(t *testing.T) {
 }
 
 // TestCurrentCostsNothing: the check a front end makes before each use of a prepared statement allocates nothing,
-// says yes while nothing changed and no once a listing the verdict came from is gone.
+// says yes while nothing changed, and no once the session's search_path changed or a listing the verdict came from
+// is gone.
 func TestCurrentCostsNothing(t *testing.T) {
 	e := newEnv(t, envOptions{catalogTTL: time.Hour})
 	s := e.eng.OpenSession(context.Background(), engine.SessionInfo{ID: 99, User: "postgres", Database: e.db, Params: map[string]string{}})
@@ -119,6 +122,15 @@ func TestCurrentCostsNothing(t *testing.T) {
 		if n := testing.AllocsPerRun(100, func() { ck.Current(v.DependsOn) }); n != 0 {
 			t.Errorf("%s: Current allocates %.0f times", sql, n)
 		}
+	}
+	// The session's search_path: every verdict drew on it.
+	plain := s.Statement(context.Background(), "select 1 from pgbench_accounts")
+	s.Statement(context.Background(), "set search_path = dbt_fabio, public")
+	if ck.Current(plain.DependsOn) {
+		t.Fatal("still current after the session's search_path changed")
+	}
+	if again := s.Statement(context.Background(), "select 1 from pgbench_accounts"); !ck.Current(again.DependsOn) {
+		t.Fatal("a verdict drawn under the new search_path is not current")
 	}
 	v := s.Statement(context.Background(), "select src from dbt_fabio.stg_orders")
 	if len(v.DependsOn.Listings) == 0 {
@@ -147,5 +159,55 @@ func BenchmarkCurrent(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		ck.Current(v.DependsOn)
+	}
+}
+
+// TestPreparedStatementFollowsManifestReload: a new production run that moved the model to another schema is read by
+// a statement prepared before the reload, as by a fresh one.
+func TestPreparedStatementFollowsManifestReload(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.c.Exec(t, e.db, "create schema analytics_v2; create view analytics_v2.stg_orders as select 1 as id, 'prod v2'::text as src")
+	conn := e.preparedClient(t)
+	ctx := context.Background()
+	const q = "select src from dbt_fabio.stg_orders where id = $1"
+	read := func() string {
+		t.Helper()
+		var s string
+		if err := conn.QueryRow(ctx, q, 1).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	for i := 0; i < 3; i++ {
+		if got := read(); got != "prod" {
+			t.Fatalf("before the reload: %q", got)
+		}
+	}
+	path := e.eng.Status().Production.Source
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := strings.ReplaceAll(string(b), `"analytics"`, `"analytics_v2"`)
+	next = strings.ReplaceAll(next, `\"analytics\"`, `\"analytics_v2\"`) // relation_name
+	next = strings.ReplaceAll(next, "4f1c2a9e-0000-4000-8000-prod00000001", "5b5b5b5b-0000-4000-8000-prod00000002")
+	if err := os.WriteFile(path+".tmp", []byte(next), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path+".tmp", path); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for e.eng.Status().Production.InvocationID != "5b5b5b5b-0000-4000-8000-prod00000002" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the new manifest was never loaded: %+v", e.eng.Status().Production)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := queryString(t, e.connect(t, nil), q, 1); got != "prod v2" {
+		t.Fatalf("after the reload a fresh statement read %q", got)
+	}
+	if got := read(); got != "prod v2" {
+		t.Fatalf("after the reload the prepared statement read %q, want the new run's relation", got)
 	}
 }
