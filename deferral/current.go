@@ -23,7 +23,7 @@ func (s *session) Current(d engine.Dependencies) bool {
 	if prod == nil || d.Manifests == 0 {
 		return prod == nil && d.Manifests == 0
 	}
-	if e.target(prod, s.target).id != d.Manifests {
+	if s.targetFor(prod).id != d.Manifests {
 		return false
 	}
 	s.mu.Lock()

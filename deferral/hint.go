@@ -30,7 +30,7 @@ func (s *session) ServerError(ctx context.Context, se engine.ServerError) string
 	if prod == nil {
 		return ""
 	}
-	ts := s.e.target(prod, s.target)
+	ts := s.targetFor(prod)
 	s.mu.Lock()
 	scope := s.scope
 	s.mu.Unlock()

@@ -25,6 +25,9 @@ type session struct {
 
 	deferrals atomic.Uint64
 	memo      memo // repeated statements (memo.go); client-reading goroutine only
+	// lastTarget is the target state of the session's latest statement (targetFor). After a reload an idle session
+	// keeps the old one alive until its next statement; the sessions of one dev target share that one state.
+	lastTarget atomic.Pointer[targetState]
 
 	mu sync.Mutex
 	// mode is the committed session mode; modeTx, when non-nil, is the mode state inside the open transaction
@@ -244,7 +247,7 @@ func (s *session) Statement(ctx context.Context, sql string) engine.Verdict {
 		}
 		return engine.Verdict{SQL: sql, Messages: notices}
 	}
-	ts := e.target(prod, s.target)
+	ts := s.targetFor(prod)
 	s.mu.Lock()
 	scope := s.scope
 	pathFilter := s.pathFilterLocked(ts)
