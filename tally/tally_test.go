@@ -77,6 +77,7 @@ func (trackingSession) Statement(_ context.Context, sql string) engine.Verdict {
 	return engine.Verdict{SQL: sql}
 }
 func (trackingSession) Transaction(engine.TxState)        {}
+func (trackingSession) Parameter(string, string)          {}
 func (trackingSession) Close()                            {}
 func (s trackingSession) CurrentSchema(db, schema string) { *s.got = db + "." + schema }
 

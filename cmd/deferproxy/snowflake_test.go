@@ -107,7 +107,7 @@ func TestSnowflakeListener(t *testing.T) {
 		t.Errorf("/status shows a secret: %s", status)
 	}
 	var out strings.Builder
-	if err := showStatus(ctx, inst.adminAddr(), &out); err != nil {
+	if err := showStatus(ctx, adminClient{addr: inst.adminAddr()}, &out); err != nil {
 		t.Fatal(err)
 	}
 	if want := "snowflake   " + inst.snowflakeAddr() + " → " + up.URL + ": 1 sessions open, 1 since start; 1 statements"; !strings.Contains(out.String(), want) {
