@@ -56,6 +56,15 @@ func (s switchSession) Current(d engine.Dependencies) bool {
 func (switchSession) ReadyForQuery(byte) {}
 func (switchSession) Close()             {}
 
+// switchProxy is a proxy whose hook points "the_rel" at rp_a, over the relations of reprepareTables.
+func switchProxy(t *testing.T) (*switchHook, *testProxy) {
+	c := pgtest.Shared(t)
+	reprepareTables(t, c)
+	h := &switchHook{}
+	h.set("rp_a")
+	return h, startProxy(t, c, proxy.Config{Hook: h})
+}
+
 // reprepareTables creates the relations the switch hook points at: rp_a and rp_b of the same row type, rp_c of
 // another.
 func reprepareTables(t *testing.T, c *pgtest.Cluster) {
@@ -70,11 +79,7 @@ func reprepareTables(t *testing.T, c *pgtest.Cluster) {
 // PostgreSQL's 0A000 (in a transaction, the transaction fails); a new text that does not parse is the Bind's error;
 // and in each case the statement recovers when the decision comes back.
 func TestReprepareFollowsDecision(t *testing.T) {
-	c := pgtest.Shared(t)
-	reprepareTables(t, c)
-	h := &switchHook{}
-	h.set("rp_a")
-	tp := startProxy(t, c, proxy.Config{Hook: h})
+	h, tp := switchProxy(t)
 	cfg, err := pgx.ParseConfig(tp.url("postgres", "", "", ""))
 	if err != nil {
 		t.Fatal(err)
@@ -258,11 +263,7 @@ var sync1 = []pgproto3.FrontendMessage{&pgproto3.Sync{}}
 // segment (the server skips the re-prepare with the rest; the next use does it), a Describe of the statement, and a
 // named portal left alone until it ends. The client's answers are exactly those of its own messages.
 func TestRepreparePipeline(t *testing.T) {
-	c := pgtest.Shared(t)
-	reprepareTables(t, c)
-	h := &switchHook{}
-	h.set("rp_a")
-	tp := startProxy(t, c, proxy.Config{Hook: h})
+	h, tp := switchProxy(t)
 	rc := rawConnect(t, tp.addr)
 	sel := "select v from the_rel where id >= $1 order by id"
 	if got := rc.exec(1, &pgproto3.Parse{Name: "s1", Query: sel, ParameterOIDs: []uint32{23}}, &pgproto3.Sync{}); got != "1ZI" {
@@ -320,11 +321,7 @@ func TestRepreparePipeline(t *testing.T) {
 // TestReprepareUnchangedText: a decision that is no longer current but gives the same text costs no re-prepare
 // (the statement is decided again, nothing is sent).
 func TestReprepareUnchangedText(t *testing.T) {
-	c := pgtest.Shared(t)
-	reprepareTables(t, c)
-	h := &switchHook{}
-	h.set("rp_a")
-	tp := startProxy(t, c, proxy.Config{Hook: h})
+	h, tp := switchProxy(t)
 	rc := rawConnect(t, tp.addr)
 	if got := rc.exec(1, &pgproto3.Parse{Name: "s", Query: "select v from the_rel where id = $1"}, &pgproto3.Sync{}); got != "1ZI" {
 		t.Fatalf("parse: %q", got)
