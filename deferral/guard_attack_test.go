@@ -8,6 +8,11 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/traditionalchinese"
 
 	"github.com/deferproxy/deferproxy/internal/pgtest"
 )
@@ -149,5 +154,101 @@ func TestGuardSearchPathOneMessage(t *testing.T) {
 		"BEGIN; SET LOCAL search_path = analytics; DELETE FROM orders; COMMIT",
 	} {
 		runAttack(t, e, attack{name: sql, steps: []string{sql}}, false)
+	}
+}
+
+// encodeIn returns s in a client encoding (golang.org/x/text's encoder, as a client would send it).
+func encodeIn(t testing.TB, enc encoding.Encoding, s string) string {
+	t.Helper()
+	out, err := enc.NewEncoder().String(s)
+	if err != nil {
+		t.Fatalf("encode %q: %v", s, err)
+	}
+	return out
+}
+
+// backslashTrail returns a character whose encoding in enc ends with the byte 0x5C, an ASCII backslash: the trap of
+// SJIS, BIG5 and GBK for any reader that scans bytes.
+func backslashTrail(t testing.TB, enc encoding.Encoding) string {
+	t.Helper()
+	for r := rune(0x4E00); r < 0x9FFF; r++ {
+		b, err := enc.NewEncoder().String(string(r))
+		if err == nil && len(b) == 2 && b[1] == '\\' {
+			return string(r)
+		}
+	}
+	t.Fatal("no character with a backslash trail byte")
+	return ""
+}
+
+// readingAttacks are rows 5 and 6: standard_conforming_strings off and non-UTF-8 client encodings.
+func readingAttacks(t *testing.T) []attack {
+	scsOff := map[string]string{"options": "-c standard_conforming_strings=off"}
+	hidden := `SELECT 'a\'' ; DELETE FROM analytics.orders; -- '`
+	as := []attack{
+		{name: "scs off at startup", params: scsOff, steps: []string{hidden}},
+		{name: "scs off by SET", steps: []string{"SET standard_conforming_strings = off", hidden}},
+		{name: "scs off by set_config", steps: []string{"SELECT set_config('standard_conforming_strings', 'off', false)", hidden}},
+		{name: "scs off, U& schema", params: scsOff, steps: []string{`SELECT 'x\'' ; DELETE FROM U&"\0061nalytics".audit_log; -- '`}},
+		{name: "scs off, quoted mixed case", params: scsOff, steps: []string{`SELECT E'\\', 'b\'' ; TRUNCATE "analytics" . /* c */ Orders; -- '`}},
+		{name: "scs off, unqualified on a production path", params: scsOff, steps: []string{"SET search_path = analytics",
+			`SELECT 'a\'' ; DELETE FROM audit_log; -- '`}},
+		{name: "scs off, a plain write", params: scsOff, steps: []string{`DELETE FROM analytics.orders WHERE src = 'a\'b'`}},
+		{name: "scs off, a read passes unchanged", params: scsOff, allowed: true,
+			steps: []string{`SELECT 'a\'', src FROM analytics.orders`}},
+	}
+	latin1 := map[string]string{"client_encoding": "LATIN1"}
+	as = append(as,
+		attack{name: "LATIN1 byte and U& schema", params: latin1,
+			steps: []string{encodeIn(t, charmap.ISO8859_1, `DELETE FROM U&"\0061nalytics".orders WHERE src <> 'é'`)}},
+		attack{name: "LATIN1 byte, quoted schema", params: latin1,
+			steps: []string{encodeIn(t, charmap.ISO8859_1, `UPDATE "analytics".audit_log SET note = 'café'`)}},
+		attack{name: "LATIN1 by SET, then a write", steps: []string{"SET client_encoding = 'LATIN1'",
+			encodeIn(t, charmap.ISO8859_1, `INSERT INTO U&"\0061nalytics".audit_log VALUES (9, 'é')`)}},
+		attack{name: "LATIN1 read of production passes", params: latin1, allowed: true,
+			steps: []string{encodeIn(t, charmap.ISO8859_1, `SELECT 'é', count(*) FROM analytics.orders`)}},
+	)
+	for _, enc := range []struct {
+		name string
+		enc  encoding.Encoding
+	}{{"SJIS", japanese.ShiftJIS}, {"BIG5", traditionalchinese.Big5}, {"GBK", simplifiedchinese.GBK}} {
+		ch := backslashTrail(t, enc.enc)
+		p := map[string]string{"client_encoding": enc.name}
+		pOff := map[string]string{"client_encoding": enc.name, "options": "-c standard_conforming_strings=off"}
+		as = append(as,
+			attack{name: enc.name + " trail backslash hides a statement (scs off)", params: pOff,
+				steps: []string{encodeIn(t, enc.enc, `SELECT '`+ch+`' ; DELETE FROM analytics.orders; -- '`)}},
+			attack{name: enc.name + " U& schema", params: p,
+				steps: []string{encodeIn(t, enc.enc, `DELETE FROM U&"\0061nalytics".audit_log WHERE note <> '`+ch+`'`)}},
+			attack{name: enc.name + " E-string trail byte", params: p,
+				steps: []string{encodeIn(t, enc.enc, `SELECT E'`+ch+`' ; DELETE FROM analytics.orders; -- '`)}},
+			attack{name: enc.name + " read passes", params: p, allowed: true,
+				steps: []string{encodeIn(t, enc.enc, `SELECT '`+ch+`', count(*) FROM analytics.orders`)}},
+		)
+	}
+	return as
+}
+
+func TestGuardReadingAttacks(t *testing.T) {
+	runAttacks(t, readingAttacks(t))
+}
+
+// TestReadingNeverChangesALiteral (row 5): with standard_conforming_strings off, a text pg_query would read as a
+// deferrable reference is a literal to the server; it must come back unchanged, not rewritten to production.
+func TestReadingNeverChangesALiteral(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	c := e.connect(t, map[string]string{"options": "-c standard_conforming_strings=off"})
+	sql := `SELECT 'a\' FROM dbt_fabio.stg_orders --' AS lit`
+	res, err := c.PgConn().Exec(context.Background(), sql).ReadAll()
+	if err != nil || len(res) != 1 || len(res[0].Rows) != 1 {
+		t.Fatalf("%s: %v %+v", sql, err, res)
+	}
+	if got, want := string(res[0].Rows[0][0]), `a' FROM dbt_fabio.stg_orders --`; got != want {
+		t.Fatalf("literal changed: got %q, want %q", got, want)
+	}
+	// The same text with standard strings is a read of a missing dev relation, deferred as usual.
+	c2 := e.connect(t, nil)
+	if got := queryString(t, c2, `SELECT src FROM dbt_fabio.stg_orders`); got != "prod" {
+		t.Fatalf("deferral with standard strings: %q", got)
 	}
 }

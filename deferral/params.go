@@ -26,8 +26,8 @@ func (s *session) Parameter(name, value string) {
 		s.path = s.startPath
 		s.pathChangedLocked()
 	case "standard_conforming_strings":
-		s.serverSCSOff = !strings.EqualFold(value, "on")
+		s.scsOff.Store(!strings.EqualFold(value, "on"))
 	case "client_encoding":
-		s.serverEncoding = value
+		s.encoding.Store(&value)
 	}
 }

@@ -12,6 +12,9 @@ import (
 func (s *session) process(ctx context.Context, sql string, an *rewrite.Analysis, prod *catalog.Manifest, ts *targetState,
 	scope catalog.Scope, notices []engine.Message) engine.Verdict {
 	e := s.e
+	if rd, both := s.reading(); !rd.Plain(sql) {
+		return s.processUnplain(ctx, sql, rd, both, prod, ts, scope, notices)
+	}
 	qc, _ := catalog.ParseQueryComment(sql)
 	e.sel.see(qc.InvocationID, qc.NodeID)
 
@@ -51,14 +54,7 @@ func (s *session) process(ctx context.Context, sql string, an *rewrite.Analysis,
 		}
 		exist = catalog.Overlay{Base: exist, Relations: ov}
 	}
-	var tempTable func(string) bool
-	if len(s.temps) > 0 {
-		temps := make(map[string]struct{}, len(s.temps))
-		for k := range s.temps {
-			temps[k] = struct{}{}
-		}
-		tempTable = func(name string) bool { _, ok := temps[name]; return ok }
-	}
+	tempTable := s.tempTableLocked()
 	s.mu.Unlock()
 
 	pl := plan{

@@ -55,10 +55,11 @@ type session struct {
 	pathVersion     int
 	// started: a statement has been seen (the connect-time search_path report no longer applies).
 	started atomic.Bool
-	// serverSCSOff and serverEncoding are standard_conforming_strings (off) and client_encoding as the server last
-	// reported them (params.go).
-	serverSCSOff   bool
-	serverEncoding string
+	// scsOff and encoding are standard_conforming_strings (off) and client_encoding as the server last reported
+	// them; scsMaybe and encMaybe say a statement may have changed them since (reading.go). Atomics: the server's
+	// reports arrive on the other goroutine.
+	scsOff, scsMaybe, encMaybe atomic.Bool
+	encoding                   atomic.Pointer[string]
 	// risk caches pathRiskLocked for riskTS at riskVersion.
 	risk        bool
 	riskTS      uint64
@@ -212,7 +213,8 @@ func (s *session) Statement(ctx context.Context, sql string) engine.Verdict {
 	}
 	s.trackTransaction(rewrite.TxControl(w, sql))
 	var an *rewrite.Analysis // the analysis of sql, when the session-control gate already needed it
-	if multi || isSettingVerb(w) || mentionsPath(sql) {
+	if multi || isSettingVerb(w) || mentionsPath(sql) || strings.EqualFold(w, "do") {
+		s.noteReadingChange(w, sql)
 		control, path := rewrite.ContainsFold(sql, "deferproxy."), multi || isSettingVerb(w) || mentionsPath(sql)
 		if control || path {
 			an = e.sql.analyze(sql)
@@ -227,9 +229,17 @@ func (s *session) Statement(ctx context.Context, sql string) engine.Verdict {
 			}
 			notices = append(notices, res.Messages...)
 		}
-		if path && an != nil {
+		switch rd, _ := s.reading(); {
+		case path && !rd.Plain(sql):
+			// pg_query would misread it: whatever it does to the search_path is not known here.
+			s.mu.Lock()
+			if s.txState != engine.TxFailed {
+				s.setPathLocked(s.unknownPathLocked(), false)
+			}
+			s.mu.Unlock()
+		case path && an != nil:
 			s.trackSearchPath(an, sql)
-		} else if path {
+		case path:
 			s.trackSearchPath(e.sql.analyze(sql), sql)
 		}
 	}

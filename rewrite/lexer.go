@@ -120,7 +120,11 @@ func LexAnalyze(sql string, d Dialect) *Analysis {
 }
 
 func lexAnalyze(sql string, d Dialect, unqualifiedReads bool) *Analysis {
-	l := lexer{s: scanner{src: sql, dialect: d}, dialect: d, unqualifiedReads: unqualifiedReads}
+	return lexAnalyzeReading(sql, d, unqualifiedReads, false)
+}
+
+func lexAnalyzeReading(sql string, d Dialect, unqualifiedReads, backslash bool) *Analysis {
+	l := lexer{s: scanner{src: sql, dialect: d, backslash: backslash}, dialect: d, unqualifiedReads: unqualifiedReads}
 	l.run()
 	return &Analysis{Statements: l.stmts, Dialect: d}
 }

@@ -30,6 +30,9 @@ type scanner struct {
 	src     string
 	pos     int
 	dialect Dialect
+	// backslash: plain '…' (and N'…') strings take backslash escapes, as PostgreSQL reads them with
+	// standard_conforming_strings off (Reading.BackslashStrings).
+	backslash bool
 	// gap is true when the token returned last was preceded by whitespace or a comment.
 	gap bool
 }
@@ -100,7 +103,7 @@ func (s *scanner) next() token {
 	c := src[start]
 	switch {
 	case c == '\'':
-		s.skipQuote(start+1, s.dialect == Snowflake)
+		s.skipQuote(start+1, s.dialect == Snowflake || s.backslash)
 		return token{kind: tkString, start: start, end: s.pos}
 	case c == '"':
 		if s.skipDoubleQuote(start + 1) {
@@ -119,7 +122,7 @@ func (s *scanner) next() token {
 				}
 			case 'b', 'x', 'n':
 				if n == '\'' {
-					s.skipQuote(start+2, s.dialect == Snowflake)
+					s.skipQuote(start+2, s.dialect == Snowflake || s.backslash && c|0x20 == 'n')
 					return token{kind: tkString, start: start, end: s.pos}
 				}
 			case 'u':
