@@ -16,7 +16,7 @@ import (
 
 // benchSession opens an engine session over the real dev catalog of a fresh database (no proxy: the hook cost
 // alone).
-func benchSession(b *testing.B) engine.Session {
+func benchSession(b testing.TB) engine.Session {
 	b.Helper()
 	c := pgtest.Shared(b)
 	db := c.NewDatabase(b)
