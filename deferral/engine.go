@@ -351,6 +351,9 @@ func (e *Engine) Status() Status {
 	} else {
 		st.Mapping = "none: no production manifest loaded"
 	}
+	if e.devcat != nil {
+		st.DevCatalogNotify = e.devcat.Listening()
+	}
 	if n, recent := e.listings.status(); n > 0 {
 		st.GetRelation = recent
 		lw := recent[0]

@@ -23,6 +23,9 @@ type Status struct {
 	Warnings []Warning `json:"warnings"`
 	// GetRelation are the latest invocations that listed a dev schema lacking relations deferproxy deferred.
 	GetRelation []ListingWarning `json:"get_relation,omitempty"`
+	// DevCatalogNotify says, per database the dev catalog has listed ("" = catalog_dsn's), whether DDL notifications
+	// (deferproxy setup-notify) keep its listings current; false: they expire after catalog_ttl.
+	DevCatalogNotify map[string]bool `json:"dev_catalog_notify,omitempty"`
 	// DefaultMode is the mode new sessions start in.
 	DefaultMode string `json:"default_mode"`
 	// Counters since start.

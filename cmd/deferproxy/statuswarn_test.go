@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/deferproxy/deferproxy/deferral"
+	"github.com/deferproxy/deferproxy/tally"
 )
 
 // TestStatusPrintsWarnings: `deferproxy status` shows each engine warning with its kind, count and a few nodes.
@@ -23,5 +28,28 @@ func TestStatusPrintsWarnings(t *testing.T) {
 		if !strings.Contains(out.String(), w) {
 			t.Errorf("status lacks %q:\n%s", w, out.String())
 		}
+	}
+}
+
+// TestExecSummaryPrintsWarnings: the exec summary prints the WARNINGs the proxy sent the command's sessions, which dbt
+// itself never shows.
+func TestExecSummaryPrintsWarnings(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/exec/t1":
+			_ = json.NewEncoder(w).Encode(tally.Report{Tag: "t1", Sessions: 2, Statements: 9,
+				Deferrals: []tally.Deferral{{From: "dbt_dev.stg_payments", To: "analytics.stg_payments", Count: 2}},
+				Warnings:  []string{"deferproxy: this dbt invocation listed dev schema dbt_dev, which lacks stg_payments"}})
+		default:
+			_, _ = w.Write([]byte(`{}`))
+		}
+	}))
+	defer srv.Close()
+	var out strings.Builder
+	printExecSummary(context.Background(), &out, adminClient{addr: strings.TrimPrefix(srv.URL, "http://")}, "t1")
+	want := "deferproxy: 1 warning (dbt does not print the proxy's warnings):\n" +
+		"  WARNING deferproxy: this dbt invocation listed dev schema dbt_dev, which lacks stg_payments\n"
+	if !strings.Contains(out.String(), want) || !strings.Contains(out.String(), "dbt_dev.stg_payments → analytics.stg_payments") {
+		t.Errorf("summary lacks the warning:\n%s", out.String())
 	}
 }

@@ -9,6 +9,9 @@
 // from the venv of pgtest.Venv (DEFERPROXY_VENV). A missing corpus fails the tests; in CI (CI=true) a missing
 // venv or PostgreSQL fails them too (elsewhere they skip, naming what is missing).
 //
+// Issue 11's rows (issue11_test.go, testdata/branchproj: a renamed alias, a custom-schema seed, get_column_values, a
+// dev view changed out of band) compare native defer with the proxy with and without a branch's dev manifest.
+//
 // Differences from native defer that are inherent to a wire proxy are documented in the README ("Differences from
 // native defer") and asserted as such (fidelityCase.differs), so a change in either direction fails the suite.
 //

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/deferproxy/deferproxy/deferral"
 	"github.com/deferproxy/deferproxy/internal/pgtest"
 )
 
@@ -229,6 +230,13 @@ type devOpts struct {
 	noDevManifest bool // start the proxy without the project's dev manifest (derivation only)
 	noDefer       bool // native run without --defer (an ordinary dev build)
 	keepProxy     bool // return the proxy still running in devRun.proxy (the caller stops it)
+	// devManifest, when set, is the proxy's dev manifest instead of the project's (a branch's own parse).
+	devManifest string
+	// proxyConfig changes the proxy engine's configuration (schema map, catalog_ttl).
+	proxyConfig func(*deferral.Config)
+	// beforeRun runs after the dev schema is reset (and the proxy started) and before dbt: out-of-band changes.
+	// px is nil for a native run.
+	beforeRun func(px *proxyHandle)
 }
 
 func (r *projectRig) runDevOpts(t *testing.T, how, mode string, args []string, o devOpts) devRun {
@@ -257,7 +265,10 @@ func (r *projectRig) runDevOpts(t *testing.T, how, mode string, args []string, o
 		if o.noDevManifest {
 			dm = ""
 		}
-		px = startProxy(t, r.url, filepath.Join(r.prodState, "manifest.json"), modeDefer, dm)
+		if o.devManifest != "" {
+			dm = o.devManifest
+		}
+		px = startProxyWith(t, r.url, filepath.Join(r.prodState, "manifest.json"), modeDefer, dm, o.proxyConfig)
 		full = append(full, "--target", targetDevProxy)
 		extraEnv = append(extraEnv, fmt.Sprintf("DEFERPROXY_E2E_PROXY_PORT=%d", px.Port))
 		if mode == modeFavorState {
@@ -266,6 +277,9 @@ func (r *projectRig) runDevOpts(t *testing.T, how, mode string, args []string, o
 		}
 	default:
 		t.Fatalf("unknown run kind %q", how)
+	}
+	if o.beforeRun != nil {
+		o.beforeRun(px)
 	}
 	from := r.log.mark(t)
 	run := r.dbt.run(t, target, extraEnv, full...)

@@ -33,18 +33,27 @@ func (h *proxyHandle) status() string {
 // devManifest when it is not "", SPEC §3.1) and the given default mode. Each dev run gets a fresh proxy and engine, so no dev-catalog cache outlives the schema reset between runs
 // (the reset happens directly in PostgreSQL, not through the proxy). It stops in t.Cleanup and by stop.
 func startProxy(t testing.TB, upstream, manifest, mode, devManifest string) *proxyHandle {
+	return startProxyWith(t, upstream, manifest, mode, devManifest, nil)
+}
+
+// startProxyWith is startProxy with the engine's configuration changed by configure (a schema map, catalog_ttl).
+func startProxyWith(t testing.TB, upstream, manifest, mode, devManifest string, configure func(*deferral.Config)) *proxyHandle {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	eng, err := deferral.New(ctx, deferral.Config{
+	cfg := deferral.Config{
 		Manifest:    manifest,
 		DevManifest: devManifest,
 		DevSchema:   devSchema,
 		Mode:        mode,
 		CatalogDSN:  upstream,
 		Logger:      logger,
-	})
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	eng, err := deferral.New(ctx, cfg)
 	if err != nil {
 		cancel()
 		t.Fatalf("start the defer engine: %v", err)
