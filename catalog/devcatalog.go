@@ -83,6 +83,8 @@ type DevCatalog struct {
 	listenCtx  context.Context
 	stopListen context.CancelFunc
 	listeners  sync.WaitGroup
+	// closeFn closes what a catalog over another warehouse opened (NewSnowflakeDevCatalog); nil for PostgreSQL.
+	closeFn func()
 }
 
 type schemaEntry struct {
@@ -328,6 +330,9 @@ func (c *DevCatalog) Close() {
 	c.listeners.Wait()
 	for _, p := range pools {
 		p.Close()
+	}
+	if c.closeFn != nil {
+		c.closeFn()
 	}
 }
 

@@ -569,8 +569,14 @@ func (m *Manifest) relationOf(n *Node) Relation {
 }
 
 // part normalises one manifest name part as dbt renders it: quoted (exact) unless the project's quoting turns it off.
+// Without a quoting config the adapter's default applies: dbt-postgres quotes every part, dbt-snowflake none
+// (SnowflakeQuotePolicy), so Snowflake names fold to upper case.
 func (m *Manifest) part(kind, s string) string {
-	if q, ok := m.quoting[kind]; ok && !q {
+	q, ok := m.quoting[kind]
+	if !ok {
+		q = m.dialect != rewrite.Snowflake
+	}
+	if !q {
 		return Fold(m.dialect, s)
 	}
 	return s

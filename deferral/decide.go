@@ -95,10 +95,11 @@ func decide(ctx context.Context, p plan) outcome {
 		}
 	}
 	o.comments = comments(p.sql, p.an)
-	if !p.an.Parsed || p.mode == catalog.ModeOff {
+	if !readable(p.an) || p.mode == catalog.ModeOff {
 		return o
 	}
-	base := catalog.Request{Scope: p.scope, Manifest: p.prod, DevMap: p.ts.devmap, Catalog: p.exist, Mode: p.mode, TempTable: p.tempTable}
+	base := catalog.Request{Scope: p.scope, Manifest: p.prod, DevMap: p.ts.devmap, Catalog: p.exist, Mode: p.mode, TempTable: p.tempTable,
+		CrossDatabase: p.an.Dialect == rewrite.Snowflake} // Snowflake reads every database of the account
 	if p.recordListings {
 		base.Consulted = &o.listings
 	}

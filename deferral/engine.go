@@ -51,14 +51,16 @@ type Config struct {
 	SchemaMap       map[string]string // dev schema -> prod schema
 	Mode            string            // "defer" (default) | "favor_state" | "off"
 	AllowProdWrites bool
-	CatalogDSN      string        // pgx DSN for dev-catalog queries
-	CatalogTimeout  time.Duration // 2s
-	CatalogTTL      time.Duration // 10s
-	OnCatalogError  string        // "open" (default) | "fail"
-	Notices         string        // "first" (default) | "all" | "off"
-	StaleAfter      time.Duration // 24h
-	SelectedWindow  time.Duration // 30m
-	Logger          *slog.Logger
+	CatalogDSN      string // pgx DSN for dev-catalog queries
+	// SnowflakeCatalogDSN is a gosnowflake DSN for the dev catalog of Snowflake sessions (SHOW TERSE OBJECTS, SPEC §11).
+	SnowflakeCatalogDSN string
+	CatalogTimeout      time.Duration // 2s
+	CatalogTTL          time.Duration // 10s
+	OnCatalogError      string        // "open" (default) | "fail"
+	Notices             string        // "first" (default) | "all" | "off"
+	StaleAfter          time.Duration // 24h
+	SelectedWindow      time.Duration // 30m
+	Logger              *slog.Logger
 }
 
 // Engine is the defer engine. It implements engine.Engine; one Engine serves every session of a process.
@@ -68,7 +70,8 @@ type Engine struct {
 	prod      *catalog.ManifestStore
 	dev       *catalog.ManifestStore // nil without DevManifest
 	devcat    *catalog.DevCatalog
-	existence catalog.Existence // devcat, or a test double set by tests that cannot reach PostgreSQL
+	sfcat     *catalog.DevCatalog // the dev catalog of Snowflake sessions (NewSnowflakeDevCatalog)
+	existence catalog.Existence   // devcat, or a test double set by tests that cannot reach PostgreSQL
 	sql       *sqlPort
 	sel       *selection
 	recent    *recentRing
@@ -166,6 +169,15 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		}
 		e.existence = e.devcat
 	}
+	if cfg.SnowflakeCatalogDSN != "" {
+		e.sfcat, err = catalog.NewSnowflakeDevCatalog(catalog.SnowflakeCatalogConfig{
+			DSN: cfg.SnowflakeCatalogDSN, TTL: cfg.CatalogTTL, Timeout: cfg.CatalogTimeout, Logger: cfg.Logger,
+		})
+		if err != nil {
+			e.closeCatalog()
+			return nil, fmt.Errorf("defer engine: %w", err)
+		}
+	}
 
 	wctx, cancel := context.WithCancel(ctx)
 	e.cancel = cancel
@@ -191,6 +203,9 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 func (e *Engine) closeCatalog() {
 	if e.devcat != nil {
 		e.devcat.Close()
+	}
+	if e.sfcat != nil {
+		e.sfcat.Close()
 	}
 }
 

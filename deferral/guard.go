@@ -46,6 +46,16 @@ func guard(an *rewrite.Analysis, sql string, prod *catalog.Manifest, ts *targetS
 				return name
 			}
 		}
+		// Snowflake's IDENTIFIER('db.s.t'): never rewritten, but a write through it is a write like any other.
+		for _, ref := range st.Identified {
+			if ref.Role != rewrite.Write {
+				continue
+			}
+			writes++
+			if name, refused := catalog.ProdWriteGuard(prod, ref, scope); refused {
+				return name
+			}
+		}
 		if what := guardObjects(&st, prod, ts, scope, tempTable); what != "" {
 			return what
 		}

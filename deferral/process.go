@@ -12,7 +12,8 @@ import (
 func (s *session) process(ctx context.Context, sql string, an *rewrite.Analysis, prod *catalog.Manifest, ts *targetState,
 	scope catalog.Scope, notices []engine.Message) engine.Verdict {
 	e := s.e
-	if rd, both := s.reading(); !rd.Plain(sql) {
+	// Snowflake text is UTF-8, and its lexer reads backslash escapes in every string: always plain.
+	if rd, both := s.reading(); s.dialect != rewrite.Snowflake && !rd.Plain(sql) {
 		return s.processUnplain(ctx, sql, rd, both, prod, ts, scope, notices)
 	}
 	qc, _ := catalog.ParseQueryComment(sql)
@@ -25,7 +26,7 @@ func (s *session) process(ctx context.Context, sql string, an *rewrite.Analysis,
 	guardScopes, pathUnknown := s.guardScopes, s.pathUnknown
 	s.mu.Unlock()
 	if !private {
-		if m := s.memo.lookup(e.devcat, sql, ts, mode, pathVersion); m != nil {
+		if m := s.memo.lookup(s.devCatalog(), sql, ts, mode, pathVersion); m != nil {
 			e.memoHits.Add(1)
 			notices = append(notices, s.deliver(m.report, prod)...)
 			notices = append(notices, s.noteListings(qc, m.report)...)
@@ -37,16 +38,13 @@ func (s *session) process(ctx context.Context, sql string, an *rewrite.Analysis,
 		}
 	}
 	if an == nil {
-		an = e.sql.analyze(sql)
+		an = e.sql.analyzeIn(sql, s.dialect)
 	}
 
 	s.mu.Lock()
-	var exist catalog.Existence = catalog.Unavailable{Why: "no catalog_dsn configured"}
-	if e.existence != nil {
-		exist = e.existence
-	}
+	exist, devcat := s.existence()
 	// Only answers from the shared dev catalog's listings can be checked later: the memo keeps nothing else.
-	recordListings := !private && e.devcat != nil && e.existence == catalog.Existence(e.devcat)
+	recordListings := !private && devcat != nil && exist == catalog.Existence(devcat)
 	if len(s.overlay) > 0 {
 		ov := make(map[catalog.Relation]bool, len(s.overlay))
 		for k, v := range s.overlay {
@@ -82,7 +80,7 @@ func (s *session) process(ctx context.Context, sql string, an *rewrite.Analysis,
 		return engine.Verdict{SQL: sql, Messages: notices, Refusal: r, DependsOn: deps(true)}
 	}
 	s.trackDDL(an, ts, scope)
-	if !an.Parsed {
+	if !readable(an) {
 		// Reads fail open: forwarded unchanged, the session told once.
 		e.failedOpen.Add(1)
 		s.mu.Lock()

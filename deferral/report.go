@@ -64,7 +64,7 @@ func (e *Engine) buildReport(an *rewrite.Analysis, o outcome, prod *catalog.Mani
 		}
 		for _, d := range list {
 			r.deferred = append(r.deferred, engine.Deferral{Statement: i, Node: strings.Clone(o.comments[i].NodeID),
-				From: shortName(d.dec.Dev), To: shortName(d.dec.Prod)})
+				From: dialectName(d.dec.Dev, an.Dialect), To: dialectName(d.dec.Prod, an.Dialect)})
 			r.devRels = append(r.devRels, d.dec.Dev)
 		}
 		it := reportItem{kind: itemDeferral}
@@ -195,6 +195,15 @@ func deferNotice(list []decided, prod *catalog.Manifest) string {
 		b.WriteString(shortName(d.dec.Prod))
 	}
 	return b.String()
+}
+
+// dialectName is shortName as the session's warehouse writes names: Snowflake's unquoted upper case
+// (ANALYTICS.STG_ORDERS), PostgreSQL's quote_ident rules otherwise.
+func dialectName(r catalog.Relation, d rewrite.Dialect) string {
+	if d != rewrite.Snowflake {
+		return shortName(r)
+	}
+	return rewrite.QuoteIdent(r.Schema, d) + "." + rewrite.QuoteIdent(r.Identifier, d)
 }
 
 // shortName renders schema.identifier (the database is the session's, or said elsewhere).

@@ -22,6 +22,9 @@ type session struct {
 	info   engine.SessionInfo
 	target targetKey
 	since  time.Time
+	// dialect is the SQL the front end's warehouse speaks (engine.SessionInfo.Dialect): Snowflake sessions are read
+	// by the lexer, resolve names in their current database and schema, and use the Snowflake dev catalog.
+	dialect rewrite.Dialect
 
 	deferrals atomic.Uint64
 	memo      memo // repeated statements (memo.go); client-reading goroutine only
@@ -105,6 +108,10 @@ func newSession(e *Engine, info engine.SessionInfo) *session {
 	s.dbt = len(info.ApplicationName) >= 3 && strings.EqualFold(info.ApplicationName[:3], "dbt")
 	s.roles = []string{info.User}
 	s.startPath = pathState{raw: defaultSearchPath}
+	if info.Dialect == engine.Snowflake {
+		s.dialect = rewrite.Snowflake
+		s.target.database, s.target.schema = snowflakeName(s.target.database), snowflakeName(s.target.schema)
+	}
 	set := startupSettings(info.Params)
 	s.target.tag = set[tagGUC]
 	if v, ok := set["search_path"]; ok {
@@ -112,6 +119,9 @@ func newSession(e *Engine, info engine.SessionInfo) *session {
 	}
 	s.path = s.startPath
 	s.pathChangedLocked()
+	if s.dialect == rewrite.Snowflake {
+		s.setSnowflakeScopeLocked(snowflakeName(info.Database), snowflakeName(info.Params["schema"]))
+	}
 	if v, ok := set[modeGUC]; ok {
 		if m, err := parseMode(v); err == nil {
 			s.mode = m
@@ -177,12 +187,12 @@ func (s *session) Transaction(state engine.TxState) {
 // flushTxLocked ends the transaction's dev catalog overlay: the schemas its DDL touched are refetched by whoever asks
 // next, which gives the truth whether the transaction committed or rolled back.
 func (s *session) flushTxLocked(closing bool) {
-	if s.e.devcat != nil {
+	if dc := s.devCatalog(); dc != nil {
 		if s.ddlUnknown {
-			s.e.devcat.InvalidateAll()
+			dc.InvalidateAll()
 		} else {
 			for sc := range s.ddlSchemas {
-				s.e.devcat.Invalidate(sc.Database, sc.Schema)
+				dc.Invalidate(sc.Database, sc.Schema)
 			}
 		}
 	}
@@ -213,7 +223,14 @@ func (s *session) Statement(ctx context.Context, sql string) engine.Verdict {
 	}
 	s.trackTransaction(rewrite.TxControl(w, sql))
 	var an *rewrite.Analysis // the analysis of sql, when the session-control gate already needed it
-	if multi || isSettingVerb(w) || mentionsPath(sql) || strings.EqualFold(w, "do") {
+	if s.dialect == rewrite.Snowflake {
+		// Snowflake: USE changes where names resolve (dbt-snowflake ends every statement with ';', so multi says
+		// little); SET and SHOW are Snowflake's own (session variables, listings).
+		if strings.EqualFold(w, "use") || multi && rewrite.ContainsWord(sql, "use") {
+			an = e.sql.analyzeIn(sql, s.dialect)
+			s.trackUse(an)
+		}
+	} else if multi || isSettingVerb(w) || mentionsPath(sql) || strings.EqualFold(w, "do") {
 		s.noteReadingChange(w, sql)
 		control, path := rewrite.ContainsFold(sql, "deferproxy."), multi || isSettingVerb(w) || mentionsPath(sql)
 		if control || path {

@@ -51,6 +51,22 @@ func bigAnalysis(sql string) *rewrite.Analysis {
 	return a
 }
 
+// analyzeIn returns the analysis of sql in dialect d: PostgreSQL text is parsed (analyze), Snowflake text is read by
+// the lexer, its only reader (SPEC §11).
+func (p *sqlPort) analyzeIn(sql string, d rewrite.Dialect) *rewrite.Analysis {
+	if d == rewrite.Snowflake {
+		return p.cache.Lex(sql, d)
+	}
+	return p.analyze(sql)
+}
+
+// readable reports whether the read references of an analysis may be decided and rewritten: pg_query parsed the
+// text, or it is Snowflake SQL, whose reader is the lexer (SPEC §11). PostgreSQL text the parser rejected is
+// forwarded unchanged: its lexer references serve only the write guard (SPEC §5.3).
+func readable(an *rewrite.Analysis) bool {
+	return an.Parsed || an.Dialect == rewrite.Snowflake
+}
+
 // prefilter answers "can this text name one of these schemas?" without parsing (rewrite.Prefilter), and knows the
 // schema names themselves (for search_path checks).
 type prefilter struct {

@@ -41,6 +41,14 @@ type Session interface {
 // ParameterUnknown is the value Session.Parameter is given for a parameter the front end could not learn.
 const ParameterUnknown = "\x00unknown"
 
+// SchemaTracker is implemented by a Session whose warehouse reports the session's current database and schema
+// with each result (Snowflake's finalDatabaseName and finalSchemaName): a front end passes them on after each
+// statement, so unqualified and two-part names resolve where the server resolves them from the next statement on,
+// whatever changed them (USE, CREATE SCHEMA, a stored procedure). Names as the server reports them (exact).
+type SchemaTracker interface {
+	CurrentSchema(database, schema string)
+}
+
 // SessionInfo describes an authenticated client session.
 type SessionInfo struct {
 	ID              uint64            // process-wide session number, for logs and status
@@ -49,7 +57,9 @@ type SessionInfo struct {
 	ApplicationName string            // what the client calls itself, if it says
 	Params          map[string]string // every connection parameter exactly as the client sent it
 	RemoteAddr      net.Addr
-	// Dialect is the SQL dialect of the front end's warehouse; the zero value is PostgreSQL.
+	// Dialect is the SQL dialect of the front end's warehouse; the zero value is PostgreSQL. A Snowflake session's
+	// current schema at login is Params["schema"] (its current database is Database), both as the client wrote them:
+	// unquoted names fold to upper case.
 	Dialect Dialect
 }
 

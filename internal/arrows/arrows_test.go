@@ -82,16 +82,54 @@ func TestArrows(t *testing.T) {
 	}
 }
 
-// TestBinaryLinksNoTestHarness: the deferproxy binary (demo included) does not link the test harness or package
-// testing.
+// testingImporters are the third-party packages allowed to bring package testing into the binary: thrift's
+// deprecated test logger (lib/go/thrift/logger.go), linked through gosnowflake → arrow-go → parquet, which the
+// Snowflake dev catalog needs (docs/SPEC.md §11.3). Its import registers nothing: testing's flags exist only after
+// testing.Init, which only a test binary calls.
+var testingImporters = []string{"github.com/apache/thrift/lib/go/thrift"}
+
+// TestBinaryLinksNoTestHarness: the deferproxy binary (demo included) does not link the test harness, nor package
+// testing except through testingImporters.
 func TestBinaryLinksNoTestHarness(t *testing.T) {
 	pkgs := listPackages(t)
 	p := pkgs["cmd/deferproxy"]
 	for _, d := range p.Deps {
-		if d == "testing" || d == module+"internal/pgtest" || d == module+"internal/corpus" {
+		if d == module+"internal/pgtest" || d == module+"internal/corpus" {
 			t.Errorf("cmd/deferproxy links %s", d)
 		}
+		if d == "testing" {
+			for _, imp := range importersOf(t, "./cmd/deferproxy", "testing") {
+				if !slices.Contains(testingImporters, imp) {
+					t.Errorf("cmd/deferproxy links testing, imported by %s", imp)
+				}
+			}
+		}
 	}
+}
+
+// importersOf lists the packages in the dependencies of main that import imported directly.
+func importersOf(t *testing.T, main, imported string) []string {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-deps", "-json=ImportPath,Imports", main)
+	cmd.Dir = "../.."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	var importers []string
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for {
+		var p pkg
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("decode go list: %v", err)
+		}
+		if slices.Contains(p.Imports, imported) {
+			importers = append(importers, p.ImportPath)
+		}
+	}
+	return importers
 }
 
 // TestOnlyRewriteReadsSQL: pg_query is imported by rewrite and nothing else of ours (tests excepted).
