@@ -2,7 +2,6 @@ package deferral
 
 import (
 	"context"
-	"strings"
 
 	"github.com/deferproxy/deferproxy/catalog"
 	"github.com/deferproxy/deferproxy/engine"
@@ -62,7 +61,7 @@ func (s *session) processUnplain(ctx context.Context, sql string, rd rewrite.Rea
 		risk := s.pathRiskLocked(ts)
 		tempTable := s.tempTableLocked()
 		s.mu.Unlock()
-		multi := strings.IndexByte(sql, ';') >= 0
+		multi := rewrite.SeveralStatements(sql)
 		u, ok := rd.ToUTF8(sql)
 		if !ok {
 			if couldWrite(rewrite.FirstWord(sql), sql, multi) {

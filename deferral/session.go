@@ -217,7 +217,7 @@ func (s *session) Statement(ctx context.Context, sql string) engine.Verdict {
 	// Session control and search_path are SET/RESET/SHOW statements: look for them only when the text starts with
 	// one of those words or holds several statements.
 	w := rewrite.FirstWord(sql)
-	multi := strings.IndexByte(sql, ';') >= 0
+	multi := rewrite.SeveralStatements(sql)
 	if !s.started.Load() {
 		s.started.Store(true)
 	}

@@ -5,6 +5,13 @@ import "strings"
 // This file holds the word-level reads of SQL text that need no parse: what the engine checks on every statement
 // before deciding whether to analyse it, and what it checks on text that did not parse.
 
+// SeveralStatements says whether sql may hold more than one statement: it has a semicolon besides the ones at its
+// ends (with only whitespace around them), so "SELECT 1;" is one statement. It errs towards yes: a semicolon in a
+// string or a comment counts.
+func SeveralStatements(sql string) bool {
+	return strings.IndexByte(strings.Trim(sql, " \t\r\n;"), ';') >= 0
+}
+
 // FirstWord returns the first keyword of sql after whitespace, semicolons and comments (ASCII letters only).
 func FirstWord(sql string) string {
 	i := 0

@@ -58,3 +58,22 @@ func TestApply(t *testing.T) {
 		}
 	}
 }
+
+func TestSeveralStatements(t *testing.T) {
+	for sql, want := range map[string]bool{
+		"SELECT 1":                  false,
+		"SELECT 1;":                 false,
+		"  SELECT 1 ;\n ":           false,
+		";;SELECT 1;;":              false,
+		"SELECT 1; SELECT 2":        true,
+		"SELECT 1; -- trailing":     true, // a comment after the semicolon: analysed, to be safe
+		"SELECT ';'":                true, // inside a string: errs towards yes
+		"SET x = 1; DELETE FROM t;": true,
+		"":                          false,
+		";":                         false,
+	} {
+		if got := SeveralStatements(sql); got != want {
+			t.Errorf("SeveralStatements(%q) = %v, want %v", sql, got, want)
+		}
+	}
+}
