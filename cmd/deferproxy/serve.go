@@ -159,13 +159,15 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (*instance, error)
 			Mode:            cfg.Mode,
 			AllowProdWrites: cfg.AllowProdWrites,
 			CatalogDSN:      catalogDSN,
-			CatalogTimeout:  cfg.CatalogTimeout,
-			CatalogTTL:      cfg.CatalogTTL,
-			OnCatalogError:  cfg.OnCatalogError,
-			Notices:         cfg.Notices,
-			StaleAfter:      cfg.StaleAfter,
-			SelectedWindow:  cfg.SelectedWindow,
-			Logger:          log.With("part", "deferral"),
+			// The Snowflake listener's sessions list their dev schemas through it (SPEC §11.3).
+			SnowflakeCatalogDSN: cfg.SnowflakeCatalogDSN,
+			CatalogTimeout:      cfg.CatalogTimeout,
+			CatalogTTL:          cfg.CatalogTTL,
+			OnCatalogError:      cfg.OnCatalogError,
+			Notices:             cfg.Notices,
+			StaleAfter:          cfg.StaleAfter,
+			SelectedWindow:      cfg.SelectedWindow,
+			Logger:              log.With("part", "deferral"),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("start defer engine: %w", err)
