@@ -70,7 +70,11 @@ func guard(an *rewrite.Analysis, sql string, prod *catalog.Manifest, ts *targetS
 				}
 			}
 		}
-		if !an.Parsed && writes == 0 && rewrite.WriteVerb(rewrite.FirstWord(sql[st.Start:st.End])) {
+		// A Snowflake statement is always read by the lexer (never "parsed"); Snowflake has no SELECT INTO, so a
+		// SELECT there only reads (the lexer finds the write of a CTAS), and reading production is allowed.
+		first := rewrite.FirstWord(sql[st.Start:st.End])
+		readOnly := an.Dialect == rewrite.Snowflake && strings.EqualFold(first, "select")
+		if !an.Parsed && writes == 0 && !readOnly && rewrite.WriteVerb(first) {
 			for _, ps := range ts.prodSchemas {
 				if rewrite.ContainsWord(sql[st.Start:st.End], ps) {
 					return ps + " (a production schema, in a statement deferproxy could not parse)"

@@ -191,6 +191,9 @@ func TestSnowflakeSessionGuard(t *testing.T) {
 		{"create or replace table identifier('db.dbt_dev.stg_orders') as (select 1 as id)", false},
 		{"create table scratch (id int)", false}, // the current schema is dbt_dev
 		{"alter table db.dbt_dev.customer_totals__dbt_tmp rename to db.dbt_dev.customer_totals", false},
+		// Reading production is allowed: Snowflake has no SELECT INTO (internal/sfe2e's transparent test sends these).
+		{"select order_id, customer_id, amount from db.analytics.raw_orders order by order_id", false},
+		{"select table_name from db.information_schema.tables where table_schema = 'ANALYTICS' order by 1", false},
 	} {
 		if got := refused(tc.sql); got != tc.refused {
 			t.Errorf("%s: refused %v, want %v", tc.sql, got, tc.refused)
