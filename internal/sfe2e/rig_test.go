@@ -89,11 +89,12 @@ type listener struct {
 	logs *syncBuffer
 }
 
-func startListener(t *testing.T, upstream, manifest, devSchema, mode string) *listener {
+func startListener(t *testing.T, upstream, manifest, devSchema, mode, catalogDSN string) *listener {
 	t.Helper()
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	eng, err := deferral.New(context.Background(), deferral.Config{Manifest: manifest, DevSchema: devSchema, Mode: mode, Logger: logger})
+	eng, err := deferral.New(context.Background(), deferral.Config{Manifest: manifest, DevSchema: devSchema, Mode: mode,
+		SnowflakeCatalogDSN: catalogDSN, Logger: logger})
 	if err != nil {
 		t.Fatalf("start the defer engine: %v", err)
 	}
