@@ -22,8 +22,8 @@ import (
 // listener that gosnowflake reads deferred relations and gets production rows, that the listener is transparent
 // for everything else (the same queries directly and through it agree), that the write guard refuses with a
 // Snowflake error, and that a dev dbt run WITHOUT --defer equals native `--defer --state`, row for
-// row (views, tables, a custom schema, an alias, tests), with the rewritten sqlText asserted as the account
-// received it.
+// row (views, tables, a custom schema, an alias, tests), and one in favor_state equals native `--favor-state`, with
+// the rewritten sqlText asserted as the account received it.
 //
 // The engine runs in defer mode with the Snowflake dev catalog (SHOW TERSE OBJECTS through gosnowflake, on
 // fakesnow); a favor_state session is asked for at login (gosnowflake's DEFERPROXY_MODE, dbt's query_tag).
@@ -193,6 +193,40 @@ func TestSnowflake(t *testing.T) {
 		}
 		if tagged == 0 {
 			t.Errorf("no session carries the tag from dbt's query_tag: %+v", st.Sessions)
+		}
+	})
+
+	t.Run("dbt dev run in favor_state equals native --favor-state", func(t *testing.T) {
+		// The dev copies of customer_totals (built by the subtest above, natively and through deferproxy) lose their
+		// biggest customer, so a run that read them would differ from one that reads production's.
+		for _, s := range []string{"dbt_native", "dbt_dev"} {
+			q := "delete from db." + s + ".customer_totals where total = (select max(total) from db." + s + ".customer_totals)"
+			if _, err := directDB.Exec(q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		sel := []string{"--select", "big_customers"}
+		a := append([]string{"run", "--target", "native", "--defer", "--state", state, "--favor-state"}, sel...)
+		if out, ok := d.run(t, nil, a...); !ok {
+			t.Fatalf("native dbt %v failed:\n%s", a, out)
+		}
+		// A fresh engine in favor_state: customer_totals was built through the other listener, unseen by this one,
+		// so it is not selected (SPEC §4.3) and is read from production although its dev relation exists — what
+		// dbt's --favor-state does for every node the run does not select.
+		fl := startListener(t, rec.srv.URL, manifest, "dbt_dev", "favor_state", catalogDSN)
+		i := rec.len()
+		env := []string{"SF_PROXY_PORT=" + strconv.Itoa(fl.port)}
+		if out, ok := d.run(t, env, append([]string{"run", "--target", "dev"}, sel...)...); !ok {
+			t.Fatalf("dbt run through deferproxy in favor_state failed:\n%s\n--- deferproxy log:\n%s", out, fl.logs.String())
+		}
+		native := mustRows(t, directDB, "select * from db.dbt_native_marts.whales order by 1")
+		dev := mustRows(t, directDB, "select * from db.dbt_dev_marts.whales order by 1")
+		prod := mustRows(t, directDB, "select * from db.analytics_marts.whales order by 1")
+		if len(native) == 0 || !reflect.DeepEqual(native, dev) || !reflect.DeepEqual(native, prod) {
+			t.Errorf("whales: native --favor-state %v, through deferproxy %v, production %v", native, dev, prod)
+		}
+		if sent := rec.since(i); !containsPart(sent, "from db.analytics.customer_totals where total > 1") {
+			t.Errorf("no statement sent through deferproxy in favor_state reads production's customer_totals: %q", sent)
 		}
 	})
 
