@@ -3,6 +3,8 @@ package catalog
 import (
 	"slices"
 	"strings"
+
+	"github.com/deferproxy/deferproxy/internal/levenshtein"
 )
 
 // NearbyKind says how a node is near a relation that maps to no node.
@@ -59,7 +61,7 @@ func (d *DevMap) Nearby(pm *Manifest, rel Relation) []Nearby {
 			if dev.Schema != rel.Schema && ident != "" {
 				return true
 			}
-			dist := min(editDistance(rel.Identifier, ident), editDistance(rel.Identifier, n.Name))
+			dist := min(levenshtein.Distance(rel.Identifier, ident), levenshtein.Distance(rel.Identifier, n.Name))
 			if sameWords(rel.Identifier, ident) || sameWords(rel.Identifier, n.Name) {
 				dist = 1
 			}
@@ -107,25 +109,4 @@ func sameWords(a, b string) bool {
 	slices.Sort(wa)
 	slices.Sort(wb)
 	return slices.Equal(wa, wb)
-}
-
-// editDistance is the Levenshtein distance of two short identifiers (bytes).
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

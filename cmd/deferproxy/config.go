@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/deferproxy/deferproxy/catalog"
+	"github.com/deferproxy/deferproxy/internal/levenshtein"
 	"github.com/deferproxy/deferproxy/secret"
 	"github.com/deferproxy/deferproxy/snowflake"
 )
@@ -445,31 +446,11 @@ func checkKeys(all map[string]any, file string) error {
 func closest(s string, names []string) string {
 	best, bestD := "", 3
 	for _, n := range names {
-		if d := editDistance(s, n); d < bestD {
+		if d := levenshtein.Distance(s, n); d < bestD {
 			best, bestD = n, d
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // parseSchemaMap accepts a YAML mapping {dev: prod}, a list of "dev=prod" (flags), or "dev=prod,dev2=prod2" (env).

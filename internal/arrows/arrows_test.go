@@ -58,15 +58,16 @@ func ours(paths []string) []string {
 func TestArrows(t *testing.T) {
 	pkgs := listPackages(t)
 	allowed := map[string][]string{
-		"engine":       {},                                                         // the contract between the engine and its front ends: a leaf
-		"internal/age": {},                                                         // how people say an age: a leaf shared by the engine, admin and the commands
-		"rewrite":      {},                                                         // the only reader of SQL: pure, a leaf
-		"secret":       {},                                                         // the one redaction of secrets: a leaf
-		"admin":        {"internal/age", "secret"},                                 // the operator listener: told what to show through interfaces
-		"catalog":      {"rewrite", "secret"},                                      // manifests, dev catalog, decisions
-		"deferral":     {"engine", "catalog", "rewrite", "internal/age", "secret"}, // the engine: no front end, no admin, no command
-		"proxy":        {"engine", "secret"},                                       // the PostgreSQL front end: the contract only
-		"snowflake":    {"engine", "secret"},                                       // the Snowflake HTTP front end: the contract only
+		"engine":               {},                                                                                 // the contract between the engine and its front ends: a leaf
+		"internal/age":         {},                                                                                 // how people say an age: a leaf shared by the engine, admin and the commands
+		"internal/levenshtein": {},                                                                                 // how far apart two names are: "did you mean" for the mapping and the configuration
+		"rewrite":              {},                                                                                 // the only reader of SQL: pure, a leaf
+		"secret":               {},                                                                                 // the one redaction of secrets: a leaf
+		"admin":                {"internal/age", "secret"},                                                         // the operator listener: told what to show through interfaces
+		"catalog":              {"rewrite", "secret", "internal/levenshtein"},                                      // manifests, dev catalog, decisions
+		"deferral":             {"engine", "catalog", "rewrite", "internal/age", "secret", "internal/levenshtein"}, // the engine: no front end, no admin, no command
+		"proxy":                {"engine", "secret"},                                                               // the PostgreSQL front end: the contract only
+		"snowflake":            {"engine", "secret"},                                                               // the Snowflake HTTP front end: the contract only
 	}
 	for name, want := range allowed {
 		p, ok := pkgs[name]
