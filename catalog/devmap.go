@@ -77,6 +77,7 @@ type DevMap struct {
 	explain string
 	byDev   map[Relation]Match
 	devOf   map[string]Relation
+	rels    []Relation // the dev relations of production nodes, sorted
 	schemas []SchemaName
 	// schemaMap is the parsed SchemaMap (MapSchemaMap).
 	schemaMap []schemaMapEntry
@@ -127,6 +128,14 @@ func NewDevMap(cfg DevMapConfig) *DevMap {
 	}
 	d.collectSchemas(cfg.Prod)
 	d.countUnmapped(cfg.Prod)
+	for rel, m := range d.byDev {
+		if m.Prod != nil {
+			d.rels = append(d.rels, rel)
+		}
+	}
+	slices.SortFunc(d.rels, func(a, b Relation) int {
+		return cmp.Or(cmp.Compare(a.Database, b.Database), cmp.Compare(a.Schema, b.Schema), cmp.Compare(a.Identifier, b.Identifier))
+	})
 	return d
 }
 
@@ -598,6 +607,10 @@ func (d *DevMap) DevRelation(uniqueID string) (Relation, bool) {
 	r, ok := d.devOf[uniqueID]
 	return r, ok
 }
+
+// Relations returns the dev relations that map to a production node, sorted (the catalog view's candidates, SPEC
+// §5.6). Database "" means the session's database. The slice is shared: do not modify it.
+func (d *DevMap) Relations() []Relation { return d.rels }
 
 // DevSchemas returns the dev schemas that hold dev relations of deferrable production nodes, sorted (for the
 // rewrite prefilter and the dev catalog). Database "" means the session's database.

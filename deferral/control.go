@@ -16,6 +16,30 @@ const modeGUC = "deferproxy.mode"
 // statusGUC is the read-only pseudo setting answered by SHOW deferproxy.status.
 const statusGUC = "deferproxy.status"
 
+// viewGUC turns the catalog view on for a session (SPEC §5.6); like modeGUC, SET/RESET of it reach the server.
+const viewGUC = "deferproxy.catalog_view"
+
+// parseBool reads a boolean setting value as PostgreSQL's parse_bool does: on/off, true/false, yes/no (and their
+// unique prefixes), 1/0, case-insensitive.
+func parseBool(name, s string) (bool, error) {
+	v := strings.ToLower(strings.TrimSpace(s))
+	switch {
+	case v == "on" || v == "1" || v != "" && (strings.HasPrefix("true", v) || strings.HasPrefix("yes", v)):
+		return true, nil
+	case len(v) >= 2 && strings.HasPrefix("off", v) || v == "0" || v != "" && (strings.HasPrefix("false", v) || strings.HasPrefix("no", v)):
+		return false, nil
+	}
+	return false, fmt.Errorf("parameter %q requires a Boolean value", name)
+}
+
+// onOff is how PostgreSQL shows a boolean setting.
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
 // parseMode validates a mode value as a client wrote it, with PostgreSQL's message for a bad setting value.
 func parseMode(s string) (catalog.Mode, error) {
 	m, err := catalog.ParseMode(s)
@@ -33,11 +57,13 @@ const (
 	ctlReset
 	ctlShowMode
 	ctlShowStatus
+	ctlShowView
 )
 
 // control is one session-control statement found in a query string.
 type control struct {
 	kind       controlKind
+	name       string // the setting SET/RESET change (modeGUC or viewGUC)
 	value      string // raw value of SET (unvalidated)
 	local      bool   // SET LOCAL
 	start, end int    // byte span of the statement in the query string
@@ -56,12 +82,14 @@ func findControls(an *rewrite.Analysis) []control {
 			out = append(out, control{kind: ctlShowMode, start: st.Start, end: st.End})
 		case statusGUC:
 			out = append(out, control{kind: ctlShowStatus, start: st.Start, end: st.End})
+		case viewGUC:
+			out = append(out, control{kind: ctlShowView, start: st.Start, end: st.End})
 		}
 		for _, set := range st.Settings {
-			if set.Call || set.Name != modeGUC {
+			if set.Call || set.Name != modeGUC && set.Name != viewGUC {
 				continue
 			}
-			c := control{kind: ctlSet, value: set.Value, local: set.Local, start: set.Start, end: set.End}
+			c := control{kind: ctlSet, name: set.Name, value: set.Value, local: set.Local, start: set.Start, end: set.End}
 			if set.Reset {
 				c.kind = ctlReset
 			}
@@ -77,7 +105,7 @@ func startupSettings(params map[string]string) map[string]string {
 	out := map[string]string{}
 	for k, v := range params {
 		switch strings.ToLower(k) {
-		case modeGUC, "search_path", tagGUC:
+		case modeGUC, "search_path", tagGUC, viewGUC:
 			out[strings.ToLower(k)] = v
 		}
 	}
@@ -101,7 +129,7 @@ func startupSettings(params map[string]string) map[string]string {
 			continue
 		}
 		name = strings.ToLower(strings.ReplaceAll(name, "-", "_"))
-		if name == modeGUC || name == "search_path" || name == tagGUC {
+		if name == modeGUC || name == "search_path" || name == tagGUC || name == viewGUC {
 			out[name] = val
 		}
 	}

@@ -27,7 +27,8 @@ func (s *session) Current(d engine.Dependencies) bool {
 		return false
 	}
 	s.mu.Lock()
-	ok := (d.Mode == "" || d.Mode == s.currentMode().String()) && slices.Equal(d.SearchPath, s.scope.SearchPath)
+	ok := (d.Mode == "" || d.Mode == s.currentMode().String()) && slices.Equal(d.SearchPath, s.scope.SearchPath) &&
+		(d.CatalogView == "" || d.CatalogView == onOff(s.viewOnLocked()))
 	s.mu.Unlock()
 	if !ok {
 		return false

@@ -47,6 +47,9 @@ type plan struct {
 	dbt bool
 	// views answers whether a DML target is a dev view over production (guardViews); nil: not checked.
 	views viewCatalog
+	// catalogView: the session's deferproxy.catalog_view is on — its catalog reads show the deferred models in their
+	// dev schemas (SPEC §5.6). Never set for dbt's statements.
+	catalogView bool
 }
 
 // outcome is what the decision produced.
@@ -57,6 +60,7 @@ type outcome struct {
 	decisions []decided
 	deferrals []rewrite.Deferral
 	literals  []literalEdit // introspection literals rewritten (SPEC §5.5)
+	viewed    int           // deferred models the catalog view showed (SPEC §5.6)
 	comments  []catalog.QueryComment
 	err       error // the dev catalog could not answer: nothing was rewritten
 	// What the decisions drew on besides the plan: the dev catalog listings (when asked for) and whether the node
@@ -166,8 +170,23 @@ func decide(ctx context.Context, p plan) outcome {
 		litEdits = append(litEdits, edits...)
 		o.literals = append(o.literals, lits...)
 	}
+	if p.catalogView && !p.dbt {
+		for i := range p.an.Statements {
+			if !rewrite.ViewedCatalogs(p.sql, p.an, i) {
+				continue
+			}
+			nodes, verr := viewNodes(ctx, p.ts, request(i))
+			if verr != nil {
+				o.err, o.decisions = verr, nil
+				return o
+			}
+			o.viewed = len(nodes)
+			litEdits = append(litEdits, rewrite.CatalogView(p.sql, p.an, nodes)...)
+			break // one list for the string: CatalogView rewrites every statement that reads the catalogs
+		}
+	}
 	if len(litEdits) > 0 {
-		// One pass over the original text: the relation names and the literals together.
+		// One pass over the original text: the relation names, the literals and the catalog view together.
 		if out, err = rewrite.Apply(p.sql, append(res.Edits(), litEdits...)); err != nil {
 			o.err, o.decisions = err, nil
 			return o

@@ -60,7 +60,10 @@ type Config struct {
 	Notices             string        // "first" (default) | "all" | "off"
 	StaleAfter          time.Duration // 24h
 	SelectedWindow      time.Duration // 30m
-	Logger              *slog.Logger
+	// CatalogViewApps are the application_name values (case-insensitive, * and ? globs) whose sessions start with
+	// deferproxy.catalog_view on (SPEC §5.6).
+	CatalogViewApps []string
+	Logger          *slog.Logger
 }
 
 // Engine is the defer engine. It implements engine.Engine; one Engine serves every session of a process.

@@ -31,6 +31,7 @@ type memo struct {
 // memoEntry is one remembered outcome.
 type memoEntry struct {
 	mode        catalog.Mode
+	view        bool // deferproxy.catalog_view
 	pathVersion int
 	deps        engine.Dependencies // deps.Manifests is the targetState.id, deps.Listings the listings consulted
 	sql         string              // the statement to forward
@@ -47,7 +48,7 @@ const (
 )
 
 // lookup returns the entry for sql when everything it was drawn from is still current.
-func (m *memo) lookup(cat *catalog.DevCatalog, sql string, ts *targetState, mode catalog.Mode, pathVersion int) *memoEntry {
+func (m *memo) lookup(cat *catalog.DevCatalog, sql string, ts *targetState, mode catalog.Mode, view bool, pathVersion int) *memoEntry {
 	if cat == nil || len(m.entries) == 0 {
 		return nil
 	}
@@ -55,7 +56,7 @@ func (m *memo) lookup(cat *catalog.DevCatalog, sql string, ts *targetState, mode
 	if en == nil {
 		return nil
 	}
-	if en.deps.Manifests != ts.id || en.mode != mode || en.pathVersion != pathVersion {
+	if en.deps.Manifests != ts.id || en.mode != mode || en.view != view || en.pathVersion != pathVersion {
 		return nil
 	}
 	for _, d := range en.deps.Listings {

@@ -21,12 +21,13 @@ func (s *session) process(ctx context.Context, sql string, an *rewrite.Analysis,
 
 	s.mu.Lock()
 	mode := s.currentMode()
+	view, viewDep := s.viewOnLocked(), s.viewDepLocked()
 	pathVersion := s.pathVersion
 	private := len(s.overlay) > 0 || len(s.temps) > 0 // answers depend on this session's own uncommitted DDL
 	guardScopes, pathUnknown := s.guardScopes, s.pathUnknown
 	s.mu.Unlock()
 	if !private {
-		if m := s.memo.lookup(s.devCatalog(), sql, ts, mode, pathVersion); m != nil {
+		if m := s.memo.lookup(s.devCatalog(), sql, ts, mode, view, pathVersion); m != nil {
 			e.memoHits.Add(1)
 			notices = append(notices, s.deliver(m.report, prod)...)
 			notices = append(notices, s.noteListings(qc, m.report)...)
@@ -57,7 +58,7 @@ func (s *session) process(ctx context.Context, sql string, an *rewrite.Analysis,
 
 	pl := plan{
 		sql: sql, an: an, prod: prod, ts: ts, scope: scope, mode: mode, exist: exist, tempTable: tempTable,
-		allowProdWrites: e.cfg.AllowProdWrites, recordListings: recordListings, dbt: s.dbt,
+		allowProdWrites: e.cfg.AllowProdWrites, recordListings: recordListings, dbt: s.dbt, catalogView: view,
 		guardScopes: guardScopes, pathUnknown: pathUnknown,
 		selection: sessionSelection{sel: e.sel, devTarget: s.target.database + "." + s.target.schema},
 	}
@@ -69,7 +70,7 @@ func (s *session) process(ctx context.Context, sql string, an *rewrite.Analysis,
 	// deps says what the verdict was drawn from; volatile ones also depend on what it cannot name.
 	deps := func(volatile bool) engine.Dependencies {
 		return engine.Dependencies{Manifests: ts.id, Mode: mode.String(), SearchPath: scope.SearchPath, Listings: listings,
-			Volatile: volatile || private}
+			CatalogView: viewDep, Volatile: volatile || private}
 	}
 	if o.refused != "" {
 		e.refused.Add(1)
@@ -103,7 +104,7 @@ func (s *session) process(ctx context.Context, sql string, an *rewrite.Analysis,
 	memoizable := recordListings && listed && !o.consultedSelected && readOnly(an)
 	d := deps(!memoizable)
 	if memoizable {
-		en := &memoEntry{mode: mode, pathVersion: pathVersion, deps: d, report: r}
+		en := &memoEntry{mode: mode, view: view, pathVersion: pathVersion, deps: d, report: r}
 		if o.sql != sql {
 			en.sql, en.changed = o.sql, true // unchanged: the key is the text (the statement's own copy is not kept)
 		}

@@ -33,12 +33,9 @@ type session struct {
 	lastTarget atomic.Pointer[targetState]
 
 	mu sync.Mutex
-	// mode is the committed session mode; modeTx, when non-nil, is the mode state inside the open transaction
-	// (SET deferproxy.mode is transactional like any setting: a rollback undoes it, SET LOCAL ends with the
-	// transaction).
-	mode      catalog.Mode
-	startMode catalog.Mode // the mode at connect time (configuration default or startup option)
-	modeTx    *modeTx
+	// mode is deferproxy.mode and view deferproxy.catalog_view (SPEC §5.6), transactional like any setting.
+	mode txSetting[catalog.Mode]
+	view txSetting[bool]
 	// txState is the latest transaction state; beginSeen says a BEGIN was sent since then (pipelined).
 	txState      engine.TxState
 	beginSeen    bool
@@ -86,20 +83,13 @@ type session struct {
 	toldNoManifest, warnedParse, warnedCatalog, toldRun, warnedStale bool
 }
 
-// modeTx is the mode state within one transaction.
-type modeTx struct {
-	current    catalog.Mode // in effect now
-	sessionVal catalog.Mode // what COMMIT keeps (the last plain SET)
-	hasSession bool
-}
-
 func newSession(e *Engine, info engine.SessionInfo) *session {
 	s := &session{
 		e:     e,
 		info:  info,
 		since: time.Now(),
-		mode:  catalog.Mode(e.defaultMode.Load()),
 	}
+	mode := catalog.Mode(e.defaultMode.Load())
 	db := e.cfg.DevDatabase
 	if db == "" {
 		db = info.Database
@@ -124,21 +114,40 @@ func newSession(e *Engine, info engine.SessionInfo) *session {
 	}
 	if v, ok := set[modeGUC]; ok {
 		if m, err := parseMode(v); err == nil {
-			s.mode = m
+			mode = m
 		} else {
 			e.log.Warn("ignoring invalid deferproxy.mode in startup options", "session", info.ID, "value", v)
 		}
 	}
-	s.startMode = s.mode
+	s.mode.init(mode)
+	view := e.viewApp(info.ApplicationName)
+	if v, ok := set[viewGUC]; ok {
+		if b, err := parseBool(viewGUC, v); err == nil {
+			view = b
+		} else {
+			e.log.Warn("ignoring invalid deferproxy.catalog_view in startup options", "session", info.ID, "value", v)
+		}
+	}
+	s.view.init(view)
 	return s
 }
 
 // currentMode returns the mode in effect (mu held).
-func (s *session) currentMode() catalog.Mode {
-	if s.modeTx != nil {
-		return s.modeTx.current
+func (s *session) currentMode() catalog.Mode { return s.mode.current() }
+
+// viewOnLocked says whether the catalog view applies to the session's statements now (mu held): asked for, and not
+// a dbt session (dbt decides create-versus-replace from its own listing of the dev schema, which must stay true)
+// nor a Snowflake one (SPEC §5.6).
+func (s *session) viewOnLocked() bool {
+	return s.view.current() && !s.dbt && s.dialect == rewrite.Postgres
+}
+
+// viewDepLocked is the verdict dependency on the catalog view: "" where it cannot apply.
+func (s *session) viewDepLocked() string {
+	if s.dbt || s.dialect != rewrite.Postgres {
+		return ""
 	}
-	return s.mode
+	return onOff(s.view.current())
 }
 
 func (s *session) status() SessionStatus {
@@ -170,13 +179,9 @@ func (s *session) Transaction(state engine.TxState) {
 	prev := s.txState
 	s.txState = state
 	if state == engine.TxIdle {
-		if s.modeTx != nil {
-			rolledBack := prev == engine.TxFailed || s.rollbackSeen
-			if !rolledBack && s.modeTx.hasSession {
-				s.mode = s.modeTx.sessionVal
-			}
-			s.modeTx = nil
-		}
+		rolledBack := prev == engine.TxFailed || s.rollbackSeen
+		s.mode.end(rolledBack)
+		s.view.end(rolledBack)
 		s.endPathTxLocked(prev == engine.TxFailed || s.rollbackSeen)
 		s.beginSeen, s.rollbackSeen = false, false
 		s.flushTxLocked(false)
@@ -279,13 +284,16 @@ func (s *session) Statement(ctx context.Context, sql string) engine.Verdict {
 	scope := s.scope
 	pathFilter := s.pathFilterLocked(ts)
 	risk := s.pathRiskLocked(ts)
+	viewDep := s.viewDepLocked()
 	s.mu.Unlock()
 	// A DO block goes to the write guard even when it names no production schema: what it runs may be unreadable.
 	// While the search_path reaches production (or is unknown), so does anything that may write: an unqualified
 	// name needs no schema.
+	// With the catalog view on, a statement that may read the catalogs is decided too (SPEC §5.6).
 	if !ts.filter.match(sql) && (pathFilter == nil || !pathFilter.Match(sql)) && !strings.EqualFold(w, "do") &&
-		!(risk && couldWrite(w, sql, multi)) {
-		return engine.Verdict{SQL: sql, Messages: notices, DependsOn: engine.Dependencies{Manifests: ts.id, SearchPath: scope.SearchPath}}
+		!(risk && couldWrite(w, sql, multi)) && !(viewDep == "on" && mayReadCatalogs(sql)) {
+		return engine.Verdict{SQL: sql, Messages: notices, DependsOn: engine.Dependencies{Manifests: ts.id,
+			SearchPath: scope.SearchPath, CatalogView: viewDep}}
 	}
 	return s.process(ctx, sql, an, prod, ts, scope, notices)
 }
@@ -356,34 +364,51 @@ func (s *session) control(sql string, an *rewrite.Analysis) (out string, res eng
 		return sql, engine.Verdict{}, false
 	}
 	for _, c := range ctls {
-		if c.kind == ctlSet {
-			if _, err := parseMode(c.value); err != nil {
-				s.e.refused.Add(1)
-				return sql, engine.Verdict{SQL: sql, Refusal: &engine.Refusal{
-					Code:    "22023",
-					Message: err.Error(),
-					Hint:    "Available values: defer, favor_state, off.",
-				}}, true
-			}
+		if c.kind != ctlSet {
+			continue
+		}
+		var err error
+		hint := "Available values: defer, favor_state, off."
+		if c.name == viewGUC {
+			_, err = parseBool(viewGUC, c.value)
+			hint = "Available values: on, off."
+		} else {
+			_, err = parseMode(c.value)
+		}
+		if err != nil {
+			s.e.refused.Add(1)
+			return sql, engine.Verdict{SQL: sql, Refusal: &engine.Refusal{Code: "22023", Message: err.Error(), Hint: hint}}, true
 		}
 	}
 	var edits []rewrite.Edit
 	s.mu.Lock()
 	failed := s.txState == engine.TxFailed // the server refuses every statement until ROLLBACK
+	inTx := s.inTxLocked()
 	for _, c := range ctls {
 		switch c.kind {
 		case ctlSet, ctlReset:
 			if failed {
 				continue
 			}
-			m := s.startMode // RESET returns to the connect-time value, as PostgreSQL's reset_val does
+			if c.name == viewGUC {
+				v := s.view.start // RESET returns to the connect-time value, as PostgreSQL's reset_val does
+				if c.kind == ctlSet {
+					v, _ = parseBool(viewGUC, c.value)
+				}
+				s.view.set(v, c.local, inTx)
+				continue
+			}
+			m := s.mode.start
 			if c.kind == ctlSet {
 				m, _ = parseMode(c.value)
 			}
-			s.setModeLocked(m, c.local)
+			s.mode.set(m, c.local, inTx)
 		case ctlShowMode:
 			edits = append(edits, rewrite.Edit{Start: c.start, End: c.end,
 				Text: "SELECT " + rewrite.QuoteLiteral(s.currentMode().String(), an.Dialect) + ` AS "deferproxy.mode"`})
+		case ctlShowView:
+			edits = append(edits, rewrite.Edit{Start: c.start, End: c.end,
+				Text: "SELECT " + rewrite.QuoteLiteral(onOff(s.viewOnLocked()), an.Dialect) + ` AS "deferproxy.catalog_view"`})
 		case ctlShowStatus:
 			edits = append(edits, rewrite.Edit{Start: c.start, End: c.end,
 				Text: "SELECT " + rewrite.QuoteLiteral(s.e.statusLine(), an.Dialect) + ` AS "deferproxy.status"`})
@@ -398,24 +423,6 @@ func (s *session) control(sql string, an *rewrite.Analysis) (out string, res eng
 		return out, engine.Verdict{SQL: out}, true
 	}
 	return out, engine.Verdict{}, false
-}
-
-// setModeLocked applies SET [LOCAL] deferproxy.mode with PostgreSQL's transaction rules.
-func (s *session) setModeLocked(m catalog.Mode, local bool) {
-	if !s.inTxLocked() {
-		if local {
-			return // PostgreSQL: SET LOCAL outside a transaction block has no effect
-		}
-		s.mode = m
-		return
-	}
-	if s.modeTx == nil {
-		s.modeTx = &modeTx{current: s.mode}
-	}
-	s.modeTx.current = m
-	if !local {
-		s.modeTx.sessionVal, s.modeTx.hasSession = m, true
-	}
 }
 
 // statusLine is the one-line answer of SHOW deferproxy.status.

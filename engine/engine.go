@@ -164,6 +164,9 @@ type Dependencies struct {
 	SearchPath []string
 	// Listings are the dev catalog listings existence answers came from.
 	Listings []Listing
+	// CatalogView is the session's deferproxy.catalog_view ("on", "off") when the verdict depends on it; "" when it
+	// cannot (dbt's sessions, Snowflake's).
+	CatalogView string
 	// Volatile says the verdict also depended on what this list cannot name (recent builds in favor_state, the
 	// session's own uncommitted DDL, the statement's writes): it must not be replayed.
 	Volatile bool

@@ -563,6 +563,8 @@ func (w *walker) rangeVar(rv *pg_query.RangeVar, role Role, cteCheck bool) {
 	if loc >= 0 && loc < len(w.sql) {
 		if sn, ok := nameAt(w.sql, loc, len(want)); ok && sn.matches(want) {
 			w.add(sn, want, role)
+			r := &w.refs[len(w.refs)-1]
+			r.Aliased, r.Only = rv.Alias != nil, !rv.Inh
 			return
 		}
 	}

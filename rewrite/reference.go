@@ -53,6 +53,9 @@ type Reference struct {
 	Temp bool
 	// Statement is the index of the statement (in a multi-statement string) this reference belongs to.
 	Statement int
+	// Aliased says the name is followed by an alias (FROM pg_class c); Only says ONLY was written before it. Both
+	// are known only for names the parser gave as a relation (RangeVar).
+	Aliased, Only bool
 }
 
 // Statement is one statement of a (possibly multi-statement) SQL string.

@@ -78,6 +78,8 @@ type Config struct {
 	Notices         string
 	StaleAfter      time.Duration
 	SelectedWindow  time.Duration
+	// CatalogViewApps are application names whose sessions start with the catalog view on (SPEC §5.6).
+	CatalogViewApps []string
 
 	// Credentials of the scheduler sources, from the environment variables their own tools use (never shown):
 	// DBT_CLOUD_API_TOKEN; PARADIME_API_ENDPOINT, PARADIME_API_KEY, PARADIME_API_SECRET.
@@ -141,6 +143,7 @@ var settings = []setting{
 	{"dev_database", "", "dev target database (default: the session's database)"},
 	{"schema_map", []string{}, "dev schema to production schema, dev=prod (repeatable; env: comma-separated)"},
 	{"mode", "defer", "default mode of new sessions: defer, favor_state or off"},
+	{"catalog_view_apps", []string{}, "application names (globs such as DBeaver*) whose sessions start with the catalog view on: deferred models listed in the dev schema (repeatable; env: comma-separated)"},
 	{"allow_prod_writes", false, "let dev sessions write into production relations (default: refused with 42501)"},
 	{"catalog_dsn", "", "PostgreSQL URL for the dev-catalog queries (default: the upstream)"},
 	{"catalog_timeout", 2 * time.Second, "how long a dev-catalog lookup may take before the statement fails open (or fails, see on_catalog_error)"},
@@ -307,6 +310,8 @@ func (c *Config) set(s setting, raw any) error {
 		c.Admin, err = str()
 	case "admin_hosts":
 		c.AdminHosts, err = parseList(raw)
+	case "catalog_view_apps":
+		c.CatalogViewApps, err = parseList(raw)
 	case "admin_token":
 		c.AdminToken, err = str()
 	case "log_format":

@@ -167,6 +167,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (*instance, error)
 			Notices:             cfg.Notices,
 			StaleAfter:          cfg.StaleAfter,
 			SelectedWindow:      cfg.SelectedWindow,
+			CatalogViewApps:     cfg.CatalogViewApps,
 			Logger:              log.With("part", "deferral"),
 		})
 		if err != nil {
