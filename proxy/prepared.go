@@ -114,8 +114,9 @@ func (c *clientSide) trackParse(p *pump, name []byte, sql, sent string, types []
 	if p == nil {
 		return
 	}
-	c.queueStep(&probe{seg: c.syncs + 1, marker: c.closes + 1, left: 2, keep: st}, 1, 0)
-	p.emit(describeMessage(closeMessage(nil, 'S', tmpStatement), 'S', st.name))
+	if c.queueStep(&probe{seg: c.syncs + 1, marker: c.closes + 1, left: 2, keep: st}, 1, 0) {
+		p.emit(describeMessage(closeMessage(nil, 'S', tmpStatement), 'S', st.name))
+	}
 }
 
 // close forgets a statement or portal the client closed (the body of a Close message).
@@ -205,8 +206,10 @@ func (c *clientSide) revalidate(p *pump, typ byte, st *preparedStmt, binding []b
 	}
 	// Step 1: the probe.
 	pr := &probe{seg: c.syncs + 1, marker: c.closes + 1, left: 3, done: make(chan probeResult, 1)}
+	if !c.queueStep(pr, 1, 1) {
+		return nil // the segment failed: the server skips the client's message too; decided again at the next use
+	}
 	done := pr.done
-	c.queueStep(pr, 1, 1)
 	b := closeMessage(nil, 'S', tmpStatement)
 	b = append(b, parseMessage([]byte(tmpStatement), res.SQL, st.types)...)
 	b = describeMessage(b, 'S', tmpStatement)
@@ -236,7 +239,8 @@ func (c *clientSide) revalidate(p *pump, typ byte, st *preparedStmt, binding []b
 		}
 		return nil
 	}
-	// Step 2: the statement under its own name.
+	// Step 2: the statement under its own name. (The segment cannot have failed: the probe just succeeded, and
+	// nothing was sent after it.)
 	c.queueStep(&probe{seg: c.syncs + 1, marker: c.closes + 1, left: 2}, 2, 1)
 	b = closeMessage(nil, 'S', st.name)
 	b = append(b, parseMessage([]byte(st.name), res.SQL, st.types)...)
@@ -248,11 +252,16 @@ func (c *clientSide) revalidate(p *pump, typ byte, st *preparedStmt, binding []b
 }
 
 // queueStep hands the upstream side a probe whose answers are swallowed and counts the proxy's own Close and Parse
-// messages it stands for, so that later markers and refusal injections of the segment stay in step.
-func (c *clientSide) queueStep(pr *probe, closes, parses int) {
+// messages it stands for, so that later markers and refusal injections of the segment stay in step. It reports
+// false when the server has already answered an error of the probe's segment: the server skips the rest of the
+// segment, so the probe's messages are not sent (and nothing waits for their answers).
+func (c *clientSide) queueStep(pr *probe, closes, parses int) bool {
+	if !c.ss.queueProbe(pr) {
+		return false
+	}
 	c.closes += closes
 	c.parses += parses
-	c.ss.queueProbe(pr)
+	return true
 }
 
 // mismatchError is PostgreSQL's error for a prepared statement whose result type changed since it was prepared,
@@ -273,8 +282,10 @@ var mismatchSQL = refusalSQL(&pgproto3.ErrorResponse{Message: "cached plan must 
 // block in the tmp statement and portal (the client's unnamed statement and portal are not touched). The server's
 // error is replaced by mismatchError; the client's own Bind that follows is skipped by the server.
 func (c *clientSide) raiseMismatch(p *pump) {
+	if !c.queueStep(&probe{seg: c.syncs + 1, marker: c.closes + 1, left: 3, errMsg: mismatchError}, 1, 1) {
+		return // the segment failed before the client's Bind: the server skips it
+	}
 	c.binds++
-	c.queueStep(&probe{seg: c.syncs + 1, marker: c.closes + 1, left: 3, errMsg: mismatchError}, 1, 1)
 	b := closeMessage(nil, 'S', tmpStatement)
 	b = append(b, parseMessage([]byte(tmpStatement), mismatchSQL, []byte{0, 0})...)
 	b = bindMessage(b, tmpStatement, tmpStatement)
@@ -358,12 +369,33 @@ func executeMessage(b []byte, portal string) []byte {
 	return append(b, 0, 0, 0, 0, 0)
 }
 
-// queueProbe hands a probe to the upstream side (before the messages it stands for are sent).
-func (ss *session) queueProbe(pr *probe) {
+// queueProbe hands a probe to the upstream side (before the messages it stands for are sent). It reports false, and
+// ends the probe unanswered, when the server has already answered an error of the probe's segment. Together with
+// segmentFailed (both under hooked.mu) this leaves no gap: a probe queued before the error was seen is taken by the
+// upstream side when it sees the error, one queued after finds the segment failed.
+func (ss *session) queueProbe(pr *probe) bool {
 	h := &ss.hooked
 	h.mu.Lock()
+	if h.failedSeg >= pr.seg {
+		h.mu.Unlock()
+		pr.finish(false)
+		return false
+	}
 	h.probes = append(h.probes, pr)
 	h.pending.Store(true)
+	h.mu.Unlock()
+	return true
+}
+
+// segmentFailed records, at the header of an ErrorResponse, that the segment being answered failed, and takes the
+// probes queued so far, so that probeMessage ends those of the segment.
+func (u *serverSide) segmentFailed() {
+	h := &u.ss.hooked
+	h.mu.Lock()
+	h.failedSeg = u.z + 1
+	u.probes = append(u.probes, h.probes...)
+	clear(h.probes)
+	h.probes = h.probes[:0]
 	h.mu.Unlock()
 }
 

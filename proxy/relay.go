@@ -39,7 +39,10 @@ type hookState struct {
 	notices    []byte      // encoded NoticeResponses to send the client at the next message boundary
 	injections []injection // refusals sent upstream as a raised exception, oldest first
 	probes     []*probe    // re-prepares of named statements (prepared.go), oldest first
-	pending    atomic.Bool // notices or injections waiting
+	// failedSeg is the last statement segment the server answered with an error: it skips the rest of that
+	// segment, so a probe queued for it would never be answered (prepared.go).
+	failedSeg uint64
+	pending   atomic.Bool // notices or injections waiting
 }
 
 // injection is a refused statement: the client side sent upstream a DO block that raises the refusal's SQLSTATE, and
@@ -191,6 +194,7 @@ func (u *serverSide) header(p *pump, typ byte) (bool, error) {
 		u.c3++
 		return u.probeWants(typ), nil
 	case 'E':
+		u.segmentFailed()
 		return u.hinter != nil || u.current() != nil || u.probeWants(typ), nil
 	case 't', 'T', 'n':
 		return u.probeWants(typ), nil
