@@ -50,12 +50,13 @@ type env struct {
 }
 
 type envOptions struct {
-	catalogDSN     string // default: the cluster
-	onCatalogError string
-	mode           string
-	notices        string
-	generatedAt    time.Time
-	catalogTTL     time.Duration // default: the engine's (10 s)
+	catalogDSN      string // default: the cluster
+	onCatalogError  string
+	mode            string
+	notices         string
+	generatedAt     time.Time
+	catalogTTL      time.Duration // default: the engine's (10 s)
+	catalogViewApps []string      // application names whose sessions start with the catalog view on
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -86,6 +87,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		CatalogTimeout:  10 * time.Second, // generous: the machine is shared; an unreachable catalog fails fast anyway
 		OnCatalogError:  o.onCatalogError,
 		Notices:         o.notices,
+		CatalogViewApps: o.catalogViewApps,
 		Logger:          log,
 	})
 	if err != nil {
