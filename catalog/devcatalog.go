@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/deferproxy/deferproxy/rewrite"
 	"github.com/deferproxy/deferproxy/secret"
 )
 
@@ -68,6 +69,8 @@ type DevCatalog struct {
 	// callers after an Invalidate must not join a query started before it (the generation is in the flight key).
 	gen    map[SchemaName]uint64
 	closed bool
+	// catalogCols are the viewed catalogs' columns per database (CatalogColumns).
+	catalogCols map[string]rewrite.CatalogColumns
 
 	flight singleflight.Group
 	// list runs one catalog query; tests wrap it to count round trips.

@@ -50,6 +50,8 @@ type plan struct {
 	// catalogView: the session's deferproxy.catalog_view is on — its catalog reads show the deferred models in their
 	// dev schemas (SPEC §5.6). Never set for dbt's statements.
 	catalogView bool
+	// catalogColumns gives the viewed catalogs' columns (catalog.DevCatalog.CatalogColumns); nil: not known.
+	catalogColumns func(ctx context.Context, db string) (rewrite.CatalogColumns, error)
 }
 
 // outcome is what the decision produced.
@@ -181,7 +183,12 @@ func decide(ctx context.Context, p plan) outcome {
 				return o
 			}
 			o.viewed = len(nodes)
-			litEdits = append(litEdits, rewrite.CatalogView(p.sql, p.an, nodes)...)
+			var cols rewrite.CatalogColumns
+			if p.catalogColumns != nil && len(nodes) > 0 {
+				// Without the columns the view still works, by jsonb_populate_record (slower per row).
+				cols, _ = p.catalogColumns(ctx, p.scope.Database)
+			}
+			litEdits = append(litEdits, rewrite.CatalogView(p.sql, p.an, nodes, cols)...)
 			break // one list for the string: CatalogView rewrites every statement that reads the catalogs
 		}
 	}

@@ -55,11 +55,12 @@ type envOptions struct {
 	mode            string
 	notices         string
 	generatedAt     time.Time
-	catalogTTL      time.Duration // default: the engine's (10 s)
-	catalogViewApps []string      // application names whose sessions start with the catalog view on
+	catalogTTL      time.Duration          // default: the engine's (10 s)
+	catalogViewApps []string               // application names whose sessions start with the catalog view on
+	manifest        func(db string) string // writes the production manifest (default: writeManifest's)
 }
 
-func newEnv(t *testing.T, o envOptions) *env {
+func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
 	c := pgtest.Shared(t)
 	db := c.NewDatabase(t)
@@ -70,6 +71,12 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if o.catalogDSN == "" {
 		o.catalogDSN = c.URL(pgtest.SuperUser, "", db)
 	}
+	var manifest string
+	if o.manifest != nil {
+		manifest = o.manifest(db)
+	} else {
+		manifest = writeManifest(t, db, o.generatedAt)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -77,7 +84,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	eng, err := deferral.New(ctx, deferral.Config{
-		Manifest: writeManifest(t, db, o.generatedAt),
+		Manifest: manifest,
 		// The production run's link comes from manifest_run_url for a file source (docs/SPEC.md §7).
 		ManifestOptions: catalog.StoreOptions{RunURLTemplate: "https://ci.example/runs/{invocation_id}"},
 		DevSchema:       "dbt_fabio",
@@ -136,7 +143,7 @@ func (c *client) takeNotices() []*pgconn.Notice {
 	return n
 }
 
-func (e *env) connect(t *testing.T, params map[string]string) *client {
+func (e *env) connect(t testing.TB, params map[string]string) *client {
 	t.Helper()
 	cfg, err := pgx.ParseConfig("postgres://" + pgtest.SuperUser + "@" + e.addr + "/" + e.db + "?sslmode=disable")
 	if err != nil {

@@ -64,6 +64,7 @@ func (s *session) process(ctx context.Context, sql string, an *rewrite.Analysis,
 	}
 	if e.devcat != nil {
 		pl.views = e.devcat
+		pl.catalogColumns = e.devcat.CatalogColumns
 	}
 	o := decide(ctx, pl)
 	listings, listed := engineListings(o.listings)

@@ -29,56 +29,120 @@ type ViewNode struct {
 // viewNamespaceBase is the first synthetic namespace oid (a dev schema that does not exist yet).
 const viewNamespaceBase = 3221225472
 
-// viewedCatalogs are the catalog relations the view rewrites, by normalised [schema, name], each with the builder of
-// its replacement subquery: by an oid column (keyedView) or by schema and name columns (namedView).
-var viewedCatalogs = map[[2]string]func() string{
-	{"pg_catalog", "pg_class"}: func() string {
-		return keyedView("pg_catalog.pg_class", "oid", `'oid', m.fake_oid, 'relname', m.dn, 'relnamespace', m.dev_ns`)
-	},
-	{"pg_catalog", "pg_attribute"}: func() string { return keyedView("pg_catalog.pg_attribute", "attrelid", `'attrelid', m.fake_oid`) },
-	{"pg_catalog", "pg_attrdef"}:   func() string { return keyedView("pg_catalog.pg_attrdef", "adrelid", `'adrelid', m.fake_oid`) },
-	{"pg_catalog", "pg_index"}:     func() string { return keyedView("pg_catalog.pg_index", "indrelid", `'indrelid', m.fake_oid`) },
-	{"pg_catalog", "pg_constraint"}: func() string {
-		return keyedView("pg_catalog.pg_constraint", "conrelid", `'conrelid', m.fake_oid, 'connamespace', m.dev_ns`)
-	},
-	{"pg_catalog", "pg_description"}: func() string {
+// Column is one column of a catalog relation as the server has it (name and format_type), for CatalogView.
+type Column struct{ Name, Type string }
+
+// CatalogColumns are the columns of the viewed catalogs, by qualified name ("pg_catalog.pg_class"), as the server
+// lists them (catalog.DevCatalog.CatalogColumns). With them a shown row is built by a plain projection; without
+// (a nil map, a catalog missing from it) by jsonb_populate_record, which gives the same rows at several times the
+// cost per row.
+type CatalogColumns map[string][]Column
+
+// viewedCatalog says how one catalog relation is rewritten: rel is its qualified name; key, for a catalog whose rows
+// belong to a relation by an oid column, is that column, and set the fields a shown row takes from the map
+// (column → SQL over m, a __deferproxy_map row); a catalog view whose rows name their relation by schema and name
+// columns has key "" and set says which.
+type viewedCatalog struct {
+	rel string
+	key string
+	set [][2]string
+}
+
+// ViewedCatalogRelations are the qualified names of the catalog relations the view rewrites.
+func ViewedCatalogRelations() []string {
+	out := make([]string, 0, len(viewedCatalogs))
+	for _, v := range viewedCatalogs {
+		out = append(out, v.rel)
+	}
+	return out
+}
+
+// viewedCatalogs are the catalog relations the view rewrites, by normalised [schema, name].
+var viewedCatalogs = map[[2]string]viewedCatalog{
+	{"pg_catalog", "pg_class"}: {rel: "pg_catalog.pg_class", key: "oid",
+		set: [][2]string{{"oid", "m.fake_oid"}, {"relname", "m.dn"}, {"relnamespace", "m.dev_ns"}}},
+	{"pg_catalog", "pg_attribute"}:  {rel: "pg_catalog.pg_attribute", key: "attrelid", set: [][2]string{{"attrelid", "m.fake_oid"}}},
+	{"pg_catalog", "pg_attrdef"}:    {rel: "pg_catalog.pg_attrdef", key: "adrelid", set: [][2]string{{"adrelid", "m.fake_oid"}}},
+	{"pg_catalog", "pg_index"}:      {rel: "pg_catalog.pg_index", key: "indrelid", set: [][2]string{{"indrelid", "m.fake_oid"}}},
+	{"pg_catalog", "pg_constraint"}: {rel: "pg_catalog.pg_constraint", key: "conrelid", set: [][2]string{{"conrelid", "m.fake_oid"}, {"connamespace", "m.dev_ns"}}},
+	{"pg_catalog", "pg_description"}: {rel: "pg_catalog.pg_description", key: "objoid",
+		set: [][2]string{{"objoid", "m.fake_oid"}}},
+	{"pg_catalog", "pg_namespace"}: {rel: "pg_catalog.pg_namespace", key: "oid",
+		set: [][2]string{{"oid", "m.dev_ns"}, {"nspname", "m.ds"}}},
+	{"information_schema", "tables"}:  {rel: "information_schema.tables", set: [][2]string{{"table_schema", "m.ds"}, {"table_name", "m.dn"}}},
+	{"information_schema", "columns"}: {rel: "information_schema.columns", set: [][2]string{{"table_schema", "m.ds"}, {"table_name", "m.dn"}}},
+	{"information_schema", "views"}:   {rel: "information_schema.views", set: [][2]string{{"table_schema", "m.ds"}, {"table_name", "m.dn"}}},
+	{"pg_catalog", "pg_tables"}:       {rel: "pg_catalog.pg_tables", set: [][2]string{{"schemaname", "m.ds"}, {"tablename", "m.dn"}}},
+	{"pg_catalog", "pg_views"}:        {rel: "pg_catalog.pg_views", set: [][2]string{{"schemaname", "m.ds"}, {"viewname", "m.dn"}}},
+	{"pg_catalog", "pg_matviews"}:     {rel: "pg_catalog.pg_matviews", set: [][2]string{{"schemaname", "m.ds"}, {"matviewname", "m.dn"}}},
+	{"pg_catalog", "pg_indexes"}:      {rel: "pg_catalog.pg_indexes", set: [][2]string{{"schemaname", "m.ds"}, {"tablename", "m.dn"}}},
+}
+
+// shown is the projection of a shown row from x (a row of v.rel) and m: the catalog's columns in order, with those
+// of v.set replaced (cast to the column's type, so the union keeps the catalog's row type). Without the column list,
+// jsonb_populate_record does the same; it needs a LATERAL item named r.
+func (v viewedCatalog) shown(cols []Column) (proj string, lateral bool) {
+	if len(cols) == 0 {
+		return "r.*", true
+	}
+	var b strings.Builder
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		expr := "x." + QuoteIdent(c.Name, Postgres)
+		for _, kv := range v.set {
+			if kv[0] == c.Name {
+				expr = kv[1] + "::" + c.Type
+			}
+		}
+		b.WriteString(expr)
+	}
+	return b.String(), false
+}
+
+// populate is the LATERAL item of the jsonb_populate_record form.
+func (v viewedCatalog) populate() string {
+	var b strings.Builder
+	for i, kv := range v.set {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("'" + kv[0] + "', " + kv[1])
+	}
+	return ", LATERAL pg_catalog.jsonb_populate_record(x, pg_catalog.jsonb_build_object(" + b.String() + ")) r"
+}
+
+// subquery is the replacement of a reference to v: the real rows less the hidden ones, then the shown rows.
+func (v viewedCatalog) subquery(cols []Column) string {
+	proj, lateral := v.shown(cols)
+	from := func(join string) string {
+		s := " FROM " + v.rel + " x JOIN __deferproxy_map m ON " + join
+		if lateral {
+			s += v.populate()
+		}
+		return s
+	}
+	switch {
+	case v.rel == "pg_catalog.pg_namespace":
+		// A dev schema that does not exist yet, once, from production's schema row.
+		return "(SELECT x.* FROM pg_catalog.pg_namespace x UNION ALL SELECT DISTINCT ON (m.dev_ns) " + proj +
+			from("x.oid = m.prod_ns") + " WHERE m.dev_ns_missing)"
+	case v.rel == "pg_catalog.pg_description":
 		// Column comments are production's; the relation's own comment says where it comes from.
 		const isClass = "x.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass"
 		return "(SELECT x.* FROM pg_catalog.pg_description x WHERE NOT (" + isClass +
-			" AND x.objoid IN (SELECT h.oid FROM __deferproxy_hidden h))" +
-			" UNION ALL SELECT r.* FROM pg_catalog.pg_description x JOIN __deferproxy_map m ON x.objoid = m.prod_oid AND " +
-			isClass + " AND x.objsubid <> 0, LATERAL pg_catalog.jsonb_populate_record(x, pg_catalog.jsonb_build_object('objoid', m.fake_oid)) r" +
+			" AND x.objoid IN (SELECT h.oid FROM __deferproxy_hidden h)) UNION ALL SELECT " + proj +
+			from("x.objoid = m.prod_oid AND "+isClass+" AND x.objsubid <> 0") +
 			" UNION ALL SELECT m.fake_oid, 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid, 0, m.note FROM __deferproxy_map m)"
-	},
-	{"pg_catalog", "pg_namespace"}: func() string {
-		return "(SELECT x.* FROM pg_catalog.pg_namespace x UNION ALL SELECT DISTINCT ON (m.dev_ns) r.* FROM __deferproxy_map m" +
-			" JOIN pg_catalog.pg_namespace x ON x.oid = m.prod_ns, LATERAL pg_catalog.jsonb_populate_record(x," +
-			" pg_catalog.jsonb_build_object('oid', m.dev_ns, 'nspname', m.ds)) r WHERE m.dev_ns_missing)"
-	},
-	{"information_schema", "tables"}:  func() string { return namedView("information_schema.tables", "table_schema", "table_name") },
-	{"information_schema", "columns"}: func() string { return namedView("information_schema.columns", "table_schema", "table_name") },
-	{"information_schema", "views"}:   func() string { return namedView("information_schema.views", "table_schema", "table_name") },
-	{"pg_catalog", "pg_tables"}:       func() string { return namedView("pg_catalog.pg_tables", "schemaname", "tablename") },
-	{"pg_catalog", "pg_views"}:        func() string { return namedView("pg_catalog.pg_views", "schemaname", "viewname") },
-	{"pg_catalog", "pg_matviews"}:     func() string { return namedView("pg_catalog.pg_matviews", "schemaname", "matviewname") },
-	{"pg_catalog", "pg_indexes"}:      func() string { return namedView("pg_catalog.pg_indexes", "schemaname", "tablename") },
-}
-
-// keyedView is the subquery for a catalog whose rows belong to a relation by an oid column: the real rows but those
-// of hidden dev relations, then production's rows of each deferred model with the fields in set replaced.
-func keyedView(rel, key, set string) string {
-	return "(SELECT x.* FROM " + rel + " x WHERE x." + key + " NOT IN (SELECT h.oid FROM __deferproxy_hidden h)" +
-		" UNION ALL SELECT r.* FROM " + rel + " x JOIN __deferproxy_map m ON x." + key + " = m.prod_oid," +
-		" LATERAL pg_catalog.jsonb_populate_record(x, pg_catalog.jsonb_build_object(" + set + ")) r)"
-}
-
-// namedView is the subquery for a catalog view whose rows name their relation by schema and name columns.
-func namedView(rel, schemaCol, nameCol string) string {
-	return "(SELECT x.* FROM " + rel + " x WHERE (x." + schemaCol + "::pg_catalog.name, x." + nameCol +
-		"::pg_catalog.name) NOT IN (SELECT m.ds, m.dn FROM __deferproxy_map m)" +
-		" UNION ALL SELECT r.* FROM " + rel + " x JOIN __deferproxy_map m ON x." + schemaCol + "::pg_catalog.name = m.ps AND x." +
-		nameCol + "::pg_catalog.name = m.pn, LATERAL pg_catalog.jsonb_populate_record(x, pg_catalog.jsonb_build_object('" +
-		schemaCol + "', m.ds, '" + nameCol + "', m.dn)) r)"
+	case v.key != "":
+		return "(SELECT x.* FROM " + v.rel + " x WHERE x." + v.key + " NOT IN (SELECT h.oid FROM __deferproxy_hidden h)" +
+			" UNION ALL SELECT " + proj + from("x."+v.key+" = m.prod_oid") + ")"
+	}
+	sc, nc := v.set[0][0], v.set[1][0]
+	return "(SELECT x.* FROM " + v.rel + " x WHERE (x." + sc + "::pg_catalog.name, x." + nc +
+		"::pg_catalog.name) NOT IN (SELECT m.ds, m.dn FROM __deferproxy_map m) UNION ALL SELECT " + proj +
+		from("x."+sc+"::pg_catalog.name = m.ps AND x."+nc+"::pg_catalog.name = m.pn") + ")"
 }
 
 // viewPrelude is the WITH list every rewritten statement starts with: the deferred models (__deferproxy_nodes),
@@ -104,13 +168,20 @@ func viewPrelude(nodes []ViewNode) string {
 		b.WriteString(QuoteLiteral(n.ProdName, Postgres) + "::pg_catalog.name, ")
 		b.WriteString(strconv.Itoa(viewNamespaceBase+ns) + "::pg_catalog.oid)")
 	}
-	b.WriteString("), __deferproxy_map AS (SELECT pc.oid AS prod_oid, (4294967295 - pc.oid::pg_catalog.int8)::pg_catalog.oid AS fake_oid," +
-		" d.ds, d.dn, d.ps, d.pn, pns.oid AS prod_ns, COALESCE(dns.oid, d.nso) AS dev_ns, dns.oid IS NULL AS dev_ns_missing," +
-		" 'deferproxy: not built in ' || pg_catalog.quote_ident(d.ds) || '; reads production ' || pg_catalog.quote_ident(d.ps) || '.' ||" +
-		" pg_catalog.quote_ident(d.pn) || COALESCE(' - ' || pg_catalog.obj_description(pc.oid, 'pg_class'), '') AS note" +
-		" FROM __deferproxy_nodes d JOIN pg_catalog.pg_namespace pns ON pns.nspname = d.ps" +
-		" JOIN pg_catalog.pg_class pc ON pc.relnamespace = pns.oid AND pc.relname = d.pn" +
-		" LEFT JOIN pg_catalog.pg_namespace dns ON dns.nspname = d.ds)," +
+	// The map is built by scalar subqueries over the node list rather than joins, so the planner's estimate of
+	// its size is the list's (a join's estimate here is a handful of rows, and a nested loop over a thousand
+	// shown relations then costs a second); OFFSET 0 keeps each subquery computed once per node rather than
+	// copied into every use of its column.
+	b.WriteString("), __deferproxy_map AS (SELECT q.ds, q.dn, q.ps, q.pn, q.prod_ns, q.prod_oid," +
+		" (4294967295 - q.prod_oid::pg_catalog.int8)::pg_catalog.oid AS fake_oid," +
+		" COALESCE(q.dev_ns, q.nso) AS dev_ns, q.dev_ns IS NULL AS dev_ns_missing," +
+		" 'deferproxy: not built in ' || pg_catalog.quote_ident(q.ds) || '; reads production ' || pg_catalog.quote_ident(q.ps) ||" +
+		" '.' || pg_catalog.quote_ident(q.pn) || COALESCE(' - ' || (SELECT pd.description FROM pg_catalog.pg_description pd" +
+		" WHERE pd.objoid = q.prod_oid AND pd.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND pd.objsubid = 0), '') AS note" +
+		" FROM (SELECT p.*, (SELECT pc.oid FROM pg_catalog.pg_class pc WHERE pc.relnamespace = p.prod_ns AND pc.relname = p.pn) AS prod_oid" +
+		" FROM (SELECT d.*, (SELECT n.oid FROM pg_catalog.pg_namespace n WHERE n.nspname = d.ps) AS prod_ns," +
+		" (SELECT n.oid FROM pg_catalog.pg_namespace n WHERE n.nspname = d.ds) AS dev_ns FROM __deferproxy_nodes d OFFSET 0) p OFFSET 0) q" +
+		" WHERE q.prod_oid IS NOT NULL)," +
 		" __deferproxy_hidden AS (SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace" +
 		" JOIN __deferproxy_map m ON n.nspname = m.ds AND c.relname = m.dn)")
 	return b.String()
@@ -243,9 +314,9 @@ func callsViewedFunction(text string) bool {
 }
 
 // viewedRef returns the replacement builder of a reference to a viewed catalog relation.
-func viewedRef(ref Reference) (func() string, bool) {
+func viewedRef(ref Reference) (viewedCatalog, bool) {
 	if ref.Role != Read || ref.Only {
-		return nil, false
+		return viewedCatalog{}, false
 	}
 	n := ref.Normalized
 	var key [2]string
@@ -255,10 +326,10 @@ func viewedRef(ref Reference) (func() string, bool) {
 	case 2:
 		key = [2]string{n[0], n[1]}
 	default:
-		return nil, false
+		return viewedCatalog{}, false
 	}
-	b, ok := viewedCatalogs[key]
-	return b, ok
+	v, ok := viewedCatalogs[key]
+	return v, ok
 }
 
 // CatalogView returns the edits, on the analysed text sql, that give the SELECT statements reading viewed catalog
@@ -266,7 +337,7 @@ func viewedRef(ref Reference) (func() string, bool) {
 // one the view cannot keep correct (a catalog read with ONLY, a system column such as xmin, a column qualified with
 // the catalog's schema); the statement then describes the warehouse as it is. The edits are checked: applied alone,
 // the text must still parse.
-func CatalogView(sql string, a *Analysis, nodes []ViewNode) []Edit {
+func CatalogView(sql string, a *Analysis, nodes []ViewNode, cols CatalogColumns) []Edit {
 	if len(nodes) == 0 || a == nil || !a.Parsed || a.Dialect != Postgres {
 		return nil
 	}
@@ -300,11 +371,11 @@ func CatalogView(sql string, a *Analysis, nodes []ViewNode) []Edit {
 		}
 		edits = append(edits, fedits...)
 		for _, ref := range st.References {
-			build, ok := viewedRef(ref)
+			v, ok := viewedRef(ref)
 			if !ok {
 				continue
 			}
-			text := build()
+			text := v.subquery(cols[v.rel])
 			if !ref.Aliased {
 				text += " AS " + QuoteIdent(ref.Normalized[len(ref.Normalized)-1], Postgres)
 			}

@@ -54,7 +54,7 @@ func TestCatalogView(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			edits := CatalogView(tc.sql, a, viewTestNodes)
+			edits := CatalogView(tc.sql, a, viewTestNodes, nil)
 			if tc.want == nil {
 				if edits != nil {
 					out, _ := Apply(tc.sql, edits)
@@ -83,10 +83,10 @@ func TestCatalogView(t *testing.T) {
 func TestCatalogViewNothingToShow(t *testing.T) {
 	sql := "SELECT * FROM pg_class"
 	a, _ := Analyze(sql)
-	if e := CatalogView(sql, a, nil); e != nil {
+	if e := CatalogView(sql, a, nil, nil); e != nil {
 		t.Errorf("no nodes: %v", e)
 	}
-	if e := CatalogView(sql, a, []ViewNode{{DevSchema: "d", DevName: `a\b`, ProdSchema: "p", ProdName: `a\b`}}); e != nil {
+	if e := CatalogView(sql, a, []ViewNode{{DevSchema: "d", DevName: `a\b`, ProdSchema: "p", ProdName: `a\b`}}, nil); e != nil {
 		t.Errorf("backslash: %v", e)
 	}
 }
@@ -109,7 +109,7 @@ func FuzzCatalogView(f *testing.F) {
 		if err != nil || !a.Parsed {
 			return
 		}
-		edits := CatalogView(sql, a, viewTestNodes)
+		edits := CatalogView(sql, a, viewTestNodes, nil)
 		if edits == nil {
 			return
 		}
