@@ -152,8 +152,15 @@ func viewPrelude(nodes []ViewNode) string {
 	var b strings.Builder
 	b.WriteString("__deferproxy_nodes(ds, dn, ps, pn, nso) AS (VALUES ")
 	nsIndex := map[string]int{}
-	for i, n := range nodes {
-		if i > 0 {
+	seen := map[[2]string]bool{}
+	for _, n := range nodes {
+		// A production relation is shown once (its synthetic oid derives from production's).
+		if prod := [2]string{n.ProdSchema, n.ProdName}; seen[prod] {
+			continue
+		} else {
+			seen[prod] = true
+		}
+		if len(seen) > 1 {
 			b.WriteString(", ")
 		}
 		ns, ok := nsIndex[n.DevSchema]

@@ -1,0 +1,121 @@
+package rewrite_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/deferproxy/deferproxy/internal/pgtest"
+	"github.com/deferproxy/deferproxy/rewrite"
+)
+
+// TestCatalogViewOnServer runs catalog queries rewritten by CatalogView on a real PostgreSQL, in both forms of a
+// shown row (a projection of the catalogs' columns as the server lists them, and jsonb_populate_record without
+// them): each gives the rows expected, and the two forms give the same rows.
+func TestCatalogViewOnServer(t *testing.T) {
+	c := pgtest.Shared(t)
+	db := c.NewDatabase(t)
+	c.Exec(t, db, `
+create schema analytics; create schema dbt_fabio;
+create table analytics.orders (id int primary key, status text not null); create index orders_status on analytics.orders (status);
+comment on table analytics.orders is 'one row per order'; comment on column analytics.orders.status is 'lifecycle';
+create view analytics.v_orders as select id from analytics.orders;
+create table dbt_fabio.fct (x int);
+create table analytics.fct (y int);
+create table analytics.stg (id int primary key);
+`)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, c.URL("postgres", "", db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	nodes := []rewrite.ViewNode{
+		{DevSchema: "dbt_fabio", DevName: "orders", ProdSchema: "analytics", ProdName: "orders"},
+		{DevSchema: "dbt_fabio", DevName: "v_orders", ProdSchema: "analytics", ProdName: "v_orders"},
+		// A dev relation that exists but reads production (favor_state): production's replaces it.
+		{DevSchema: "dbt_fabio", DevName: "fct", ProdSchema: "analytics", ProdName: "fct"},
+		// A dev schema that does not exist yet.
+		{DevSchema: "dbt_fabio_staging", DevName: "stg", ProdSchema: "analytics", ProdName: "stg"},
+		// One production relation is shown once, where the first node that maps to it says.
+		{DevSchema: "dbt_fabio_other", DevName: "stg", ProdSchema: "analytics", ProdName: "stg"},
+		// Production lacks it: not shown.
+		{DevSchema: "dbt_fabio", DevName: "gone", ProdSchema: "analytics", ProdName: "gone"},
+	}
+	cols := rewrite.CatalogColumns{}
+	rows, _ := conn.Query(ctx, `SELECT n.nspname || '.' || c.relname, a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname || '.' || c.relname = ANY ($1) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY 1, a.attnum`, rewrite.ViewedCatalogRelations())
+	var rel, name, typ string
+	if _, err := pgx.ForEachRow(rows, []any{&rel, &name, &typ}, func() error {
+		cols[rel] = append(cols[rel], rewrite.Column{Name: name, Type: typ})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(cols) != len(rewrite.ViewedCatalogRelations()) {
+		t.Fatalf("columns of %d catalogs, want %d", len(cols), len(rewrite.ViewedCatalogRelations()))
+	}
+
+	for _, tc := range []struct {
+		sql  string
+		want []string
+	}{
+		{`SELECT n.nspname || '.' || c.relname || ':' || c.relkind::text FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname LIKE 'dbt_fabio%' AND c.relkind IN ('r', 'v') ORDER BY 1`,
+			[]string{"dbt_fabio.fct:r", "dbt_fabio.orders:r", "dbt_fabio.v_orders:v", "dbt_fabio_staging.stg:r"}},
+		{`SELECT a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull::text FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'dbt_fabio' AND c.relname IN ('orders', 'fct') AND a.attnum > 0 ORDER BY c.relname, a.attnum`,
+			[]string{"y integer false", "id integer true", "status text true"}},
+		{`SELECT table_schema || '.' || table_name || '.' || column_name FROM information_schema.columns WHERE table_schema LIKE 'dbt_fabio%' ORDER BY 1`,
+			[]string{"dbt_fabio.fct.y", "dbt_fabio.orders.id", "dbt_fabio.orders.status", "dbt_fabio.v_orders.id", "dbt_fabio_staging.stg.id"}},
+		{`SELECT coalesce(d.description, '-') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass WHERE n.nspname = 'dbt_fabio' AND c.relname = 'orders' ORDER BY d.objsubid`,
+			[]string{"deferproxy: not built in dbt_fabio; reads production analytics.orders - one row per order", "lifecycle"}},
+		{`SELECT ci.relname || ' ' || i.indisprimary::text FROM pg_index i JOIN pg_class ct ON ct.oid = i.indrelid JOIN pg_class ci ON ci.oid = i.indexrelid
+JOIN pg_namespace n ON n.oid = ct.relnamespace WHERE n.nspname = 'dbt_fabio' ORDER BY 1`,
+			[]string{"orders_pkey true", "orders_status false"}},
+		{`SELECT conname FROM pg_constraint co JOIN pg_namespace n ON n.oid = co.connamespace WHERE n.nspname = 'dbt_fabio_staging'`,
+			[]string{"stg_pkey"}},
+		{`SELECT tablename FROM pg_tables WHERE schemaname = 'dbt_fabio' UNION ALL SELECT viewname FROM pg_views WHERE schemaname = 'dbt_fabio' ORDER BY 1`,
+			[]string{"fct", "orders", "v_orders"}},
+		{`SELECT (pg_get_viewdef(c.oid) IS NOT NULL AND obj_description(c.oid, 'pg_class') LIKE 'deferproxy:%')::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'dbt_fabio' AND c.relname = 'v_orders'`, []string{"true"}},
+		// Production itself is described once, as it is.
+		{`SELECT count(*)::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'analytics' AND c.relname = 'orders'`,
+			[]string{"1"}},
+	} {
+		a, err := rewrite.Analyze(tc.sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got [2][]string
+		for i, cc := range []rewrite.CatalogColumns{cols, nil} {
+			edits := rewrite.CatalogView(tc.sql, a, nodes, cc)
+			if edits == nil {
+				t.Fatalf("no edits for %s", tc.sql)
+			}
+			out, err := rewrite.Apply(tc.sql, edits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := conn.Query(ctx, out)
+			if err != nil {
+				t.Fatalf("%s: %v", strings.SplitN(tc.sql, "\n", 2)[0], err)
+			}
+			got[i], err = pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				t.Fatalf("%s: %v", strings.SplitN(tc.sql, "\n", 2)[0], err)
+			}
+		}
+		if !slices.Equal(got[0], tc.want) {
+			t.Errorf("%s\n got %q\nwant %q", tc.sql, got[0], tc.want)
+		}
+		if !slices.Equal(got[0], got[1]) {
+			t.Errorf("%s: the two forms differ: %q and %q", tc.sql, got[0], got[1])
+		}
+	}
+}
