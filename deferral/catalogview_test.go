@@ -81,6 +81,8 @@ func TestCatalogViewSetting(t *testing.T) {
 
 	app := e.connect(t, map[string]string{"application_name": "metabase v0.52"})
 	wantList(t, "catalog_view_apps", strings1(t, app, devListing), devViewed)
+	wantList(t, "a statement with dbt's query comment", strings1(t, app,
+		`/* {"app": "dbt", "dbt_version": "1.11.2", "node_id": "model.shop.orders"} */ `+devListing), devAsItIs)
 
 	dbt := e.connect(t, map[string]string{"application_name": "dbt", "options": "-c deferproxy.catalog_view=on"})
 	exec(t, dbt, "SET deferproxy.catalog_view = on")

@@ -174,8 +174,8 @@ func decide(ctx context.Context, p plan) outcome {
 	}
 	if p.catalogView && !p.dbt {
 		for i := range p.an.Statements {
-			if !rewrite.ViewedCatalogs(p.sql, p.an, i) {
-				continue
+			if !rewrite.ViewedCatalogs(p.sql, p.an, i) || o.comments[i].App != "" {
+				continue // dbt's statements never get the view, whoever sends them
 			}
 			nodes, verr := viewNodes(ctx, p.ts, request(i))
 			if verr != nil {
