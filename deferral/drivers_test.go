@@ -59,16 +59,7 @@ func driverJars(t *testing.T) string {
 // (0A000, then pgjdbc prepares again), and a HikariCP pool — each through the dev build and the drop; and an IDE's
 // DatabaseMetaData calls for the dev schema, which agree with each other.
 func TestPgjdbcPreparedStatements(t *testing.T) {
-	jars := driverJars(t)
-	classes := t.TempDir()
-	src, err := filepath.Abs(filepath.Join("testdata", "drivers", "DriverCheck.java"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cp := filepath.Join(jars, "*")
-	if out, err := osexec.Command("javac", "-nowarn", "-cp", cp, "-d", classes, src).CombinedOutput(); err != nil {
-		t.Fatalf("javac DriverCheck.java: %v\n%s", err, out)
-	}
+	driverCheck := compileDriverCheck(t)
 	e := newEnv(t, envOptions{})
 	// Keys and an index for the metadata scenario: production's stg_payments has them, dev has only stg_customers.
 	e.c.Exec(t, e.db, `alter table analytics.stg_payments add primary key (id);
@@ -77,8 +68,27 @@ func TestPgjdbcPreparedStatements(t *testing.T) {
 	url := "jdbc:postgresql://" + e.addr + "/" + e.db
 	for _, scenario := range []string{"default", "threshold1", "threshold-1", "cacheEverything", "rowtype", "hikari", "metadata"} {
 		t.Run(scenario, func(t *testing.T) {
-			runDriverCheck(t, osexec.Command("java", "-cp", classes+string(os.PathListSeparator)+cp, "DriverCheck", url, scenario), scenario)
+			runDriverCheck(t, driverCheck(url, scenario), scenario)
 		})
+	}
+}
+
+// compileDriverCheck compiles testdata/drivers/DriverCheck.java against the driver jars and returns the command
+// that runs one of its scenarios: DriverCheck <jdbc url> <scenario>.
+func compileDriverCheck(t *testing.T) func(url, scenario string) *osexec.Cmd {
+	t.Helper()
+	jars := driverJars(t)
+	classes := t.TempDir()
+	src, err := filepath.Abs(filepath.Join("testdata", "drivers", "DriverCheck.java"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := filepath.Join(jars, "*")
+	if out, err := osexec.Command("javac", "-nowarn", "-encoding", "UTF-8", "-cp", cp, "-d", classes, src).CombinedOutput(); err != nil {
+		t.Fatalf("javac DriverCheck.java: %v\n%s", err, out)
+	}
+	return func(url, scenario string) *osexec.Cmd {
+		return osexec.Command("java", "-cp", classes+string(os.PathListSeparator)+cp, "DriverCheck", url, scenario)
 	}
 }
 
