@@ -195,21 +195,31 @@ func viewPrelude(nodes []ViewNode) string {
 }
 
 // viewedFunctions are the catalog functions that take a relation's oid and read the real catalogs, and how a call
-// is rewritten so a synthetic relation gets production's answer: its first argument mapped to production's oid
-// (column comments, a view's definition), the whole call (the relation's comment: the view's own note; whether the
-// relation is visible: its dev schema on the search_path).
+// is rewritten so a shown relation gets production's answer: the argument holding the oid mapped to production's
+// (column comments, a view's definition, a default's expression, sizes), or the whole call (the relation's comment:
+// the view's own note; whether it is visible: its dev schema on the search_path).
 var viewedFunctions = map[string]funcView{
-	"col_description": viewArg,
-	"pg_get_viewdef":  viewArg,
-	"obj_description": viewComment,
-	// The dev name is visible when its schema is on the search_path (first come, first served is not checked).
-	"pg_table_is_visible": viewVisible,
+	"col_description":        {how: viewArg},
+	"pg_get_viewdef":         {how: viewArg},
+	"pg_get_expr":            {how: viewArg, arg: 1},
+	"pg_relation_size":       {how: viewArg},
+	"pg_table_size":          {how: viewArg},
+	"pg_total_relation_size": {how: viewArg},
+	"pg_indexes_size":        {how: viewArg},
+	"obj_description":        {how: viewComment},
+	// The dev name is visible when its schema is on the search_path (an earlier schema's relation of the same name
+	// is not looked for).
+	"pg_table_is_visible": {how: viewVisible},
 }
 
-type funcView uint8
+// funcView is how one function's calls are rewritten: how, and for viewArg which argument (0-based) holds the oid.
+type funcView struct {
+	how uint8
+	arg int
+}
 
 const (
-	viewArg funcView = iota
+	viewArg uint8 = iota
 	viewComment
 	viewVisible
 )
@@ -247,8 +257,10 @@ func functionEdits(sql string, st *Statement) ([]Edit, bool) {
 		} else if i >= 1 && toks[i-1].Token == pg_query.Token_ASCII_46 {
 			continue // another schema's function of that name
 		}
-		// The first argument ends at the first comma or the closing parenthesis at depth one.
-		depth, argEnd, end := 0, -1, -1
+		// The arguments: spans between the commas at depth one, up to the closing parenthesis.
+		depth, end := 0, -1
+		var args [][2]int
+		argStart := int(toks[i+1].End)
 		for j := i + 1; j < len(toks) && end < 0; j++ {
 			switch toks[j].Token {
 			case pg_query.Token_ASCII_40, pg_query.Token_ASCII_91:
@@ -257,25 +269,30 @@ func functionEdits(sql string, st *Statement) ([]Edit, bool) {
 				depth--
 				if depth == 0 {
 					end = int(toks[j].End)
-					if argEnd < 0 {
-						argEnd = int(toks[j].Start)
-					}
+					args = append(args, [2]int{argStart, int(toks[j].Start)})
 				}
 			case pg_query.Token_ASCII_44:
-				if depth == 1 && argEnd < 0 {
-					argEnd = int(toks[j].Start)
+				if depth == 1 {
+					args = append(args, [2]int{argStart, int(toks[j].Start)})
+					argStart = int(toks[j].End)
 				}
 			}
 		}
-		argStart := int(toks[i+1].End)
-		if end < 0 || argEnd <= argStart {
+		if end < 0 || len(args) <= kind.arg || args[kind.arg][1] <= args[kind.arg][0] {
 			return nil, false
 		}
-		arg := text[argStart:argEnd]
+		span := args[kind.arg]
+		for span[0] < span[1] && pgSpace(text[span[0]]) {
+			span[0]++
+		}
+		for span[1] > span[0] && pgSpace(text[span[1]-1]) {
+			span[1]--
+		}
+		arg := text[span[0]:span[1]]
 		call := text[start:end]
-		switch kind {
+		switch kind.how {
 		case viewArg:
-			edits = append(edits, Edit{Start: st.Start + argStart, End: st.Start + argEnd, Text: prodOid(arg)})
+			edits = append(edits, Edit{Start: st.Start + span[0], End: st.Start + span[1], Text: prodOid(arg)})
 		case viewComment:
 			edits = append(edits, Edit{Start: st.Start + start, End: st.Start + end,
 				Text: "COALESCE((SELECT m.note FROM __deferproxy_map m WHERE m.fake_oid = (" + arg + ")), " + call + ")"})

@@ -20,7 +20,7 @@ func TestCatalogViewOnServer(t *testing.T) {
 	db := c.NewDatabase(t)
 	c.Exec(t, db, `
 create schema analytics; create schema dbt_fabio;
-create table analytics.orders (id int primary key, status text not null); create index orders_status on analytics.orders (status);
+create table analytics.orders (id int primary key, status text not null default 'new'); create index orders_status on analytics.orders (status);
 comment on table analytics.orders is 'one row per order'; comment on column analytics.orders.status is 'lifecycle';
 create view analytics.v_orders as select id from analytics.orders;
 create table dbt_fabio.fct (x int);
@@ -84,6 +84,8 @@ JOIN pg_namespace n ON n.oid = ct.relnamespace WHERE n.nspname = 'dbt_fabio' ORD
 			[]string{"fct", "orders", "v_orders"}},
 		{`SELECT (pg_get_viewdef(c.oid) IS NOT NULL AND obj_description(c.oid, 'pg_class') LIKE 'deferproxy:%')::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = 'dbt_fabio' AND c.relname = 'v_orders'`, []string{"true"}},
+		{`SELECT pg_get_expr(d.adbin, d.adrelid) || ' ' || (pg_total_relation_size(c.oid) > 0)::text FROM pg_attrdef d JOIN pg_class c ON c.oid = d.adrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'dbt_fabio' AND c.relname = 'orders'`, []string{"'new'::text true"}},
 		// Production itself is described once, as it is.
 		{`SELECT count(*)::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'analytics' AND c.relname = 'orders'`,
 			[]string{"1"}},
