@@ -69,12 +69,13 @@ func (m *memo) lookup(cat *catalog.DevCatalog, sql string, ts *targetState, mode
 
 // store remembers en for sql, forgetting everything else when the session's share is used up.
 func (m *memo) store(sql string, en *memoEntry) {
-	size := 2*len(sql) + 256
-	if len(sql) > memoMaxStmtSize {
+	// The key and the rewritten text (a catalog view's can be many times the key, SPEC §5.6).
+	size := len(sql) + len(en.sql) + 256
+	if len(sql) > memoMaxStmtSize || size > memoMaxBytes {
 		return
 	}
 	if old := m.entries[sql]; old != nil {
-		m.bytes -= size
+		m.bytes -= len(sql) + len(old.sql) + 256
 	}
 	if m.entries == nil || len(m.entries) >= memoMaxEntries || m.bytes+size > memoMaxBytes {
 		m.entries, m.bytes = make(map[string]*memoEntry, 8), 0
