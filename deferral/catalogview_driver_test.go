@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/deferproxy/deferproxy/internal/pgtest"
 )
 
@@ -216,7 +218,8 @@ const (
 // setting's boolean spellings and the startup parameter; then, with the view on, what production's metadata looks
 // like in the dev schema to pgx — information_schema.columns row for row (types, lengths, precision, NOT NULL,
 // production's attnum past a dropped column), information_schema.views, pg_tables, pg_indexes with their definitions,
-// pg_constraint (primary key and unique), pg_description, the synthetic oid; favor_state's replaced dev relation; a dbt
+// pg_constraint (primary key and unique), pg_description, the synthetic oid, DBeaver's pg_class.* by namespace oid, a
+// role that owns nothing; favor_state's replaced dev relation; a dbt
 // session's listing queries; a dev schema that does not exist yet (and is not created).
 func TestCatalogViewCopiesProductionMetadata(t *testing.T) {
 	e := catalogViewEnv(t, envOptions{})
@@ -270,6 +273,33 @@ func TestCatalogViewCopiesProductionMetadata(t *testing.T) {
 	// The synthetic relation's oid is 4294967295 minus production's.
 	wantList(t, "the synthetic oid", rowsOf(t, c, `select 4294967295 - c.oid::int8 from pg_class c join pg_namespace n on n.oid = c.relnamespace
 		where n.nspname = 'dbt_fabio' and c.relname = 'stg_payments'`), []string{directString(t, e, "select 'analytics.stg_payments'::regclass::oid::text")})
+
+	// DBeaver's table list: pg_class.* filtered by the namespace's oid, which an earlier query returned.
+	var nsp uint32
+	if err := c.QueryRow(context.Background(), "select oid from pg_namespace where nspname = 'dbt_fabio'").Scan(&nsp); err != nil {
+		t.Fatal(err)
+	}
+	wantList(t, "pg_class.* by relnamespace = $1", rowsOf(t, c, `select s.relname, s.relkind::text, s.relnatts from (select c.oid, c.*, d.description
+		from pg_catalog.pg_class c left join pg_catalog.pg_description d on d.objoid = c.oid and d.objsubid = 0 and d.classoid = 'pg_class'::regclass
+		where c.relnamespace = $1 and c.relkind not in ('i', 'I', 'c')) s order by 1`, nsp), []string{
+		"customers|r|2", "orders|r|2", "raw_payments|r|3", "stg_customers|r|2", "stg_orders|v|2", "stg_payments|r|6"})
+
+	// A developer's role that owns nothing and reads production by grants: information_schema filters rows by
+	// privilege on the relation's oid, and still lists the shown relations.
+	e.c.Exec(t, e.db, "GRANT USAGE ON SCHEMA analytics, dbt_fabio TO trust_user; GRANT SELECT ON ALL TABLES IN SCHEMA analytics, dbt_fabio TO trust_user")
+	cfg, err := pgx.ParseConfig("postgres://trust_user@" + e.addr + "/" + e.db + "?sslmode=disable&options=-c%20deferproxy.catalog_view%3Don")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.ConnectConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("connect as trust_user: %v", err)
+	}
+	defer conn.Close(context.Background())
+	dev := &client{Conn: conn}
+	wantList(t, "information_schema.tables, a role that owns nothing", tables(dev), viewed)
+	wantList(t, "information_schema.columns of stg_payments, a role that owns nothing", rowsOf(t, dev, qColumn, "dbt_fabio", "stg_payments"),
+		rowsOf(t, c, qColumn, "dbt_fabio", "stg_payments"))
 
 	// favor_state: stg_customers exists in dev but is deferred; production's replaces it, once, without dev's key.
 	exec(t, c, "SET deferproxy.mode = favor_state")
