@@ -67,6 +67,29 @@ type preparedSet struct {
 	checker StatementChecker
 	stmts   map[string]*preparedStmt
 	portals map[string]portalRef
+	// last is the statement the previous Bind or Describe used: a client that runs one statement over and over
+	// (pgbench -M prepared, a BI tool's refresh) finds it with a comparison of the names instead of a map lookup.
+	last *preparedStmt
+}
+
+// lookup finds a kept statement by the name a Bind or Describe uses.
+func (ps *preparedSet) lookup(name []byte) *preparedStmt {
+	if ps.last != nil && ps.last.name == string(name) {
+		return ps.last
+	}
+	st := ps.stmts[string(name)]
+	if st != nil {
+		ps.last = st
+	}
+	return st
+}
+
+// forget drops a statement the client closed, prepared again or had refused.
+func (ps *preparedSet) forget(name []byte) {
+	if ps.last != nil && ps.last.name == string(name) {
+		ps.last = nil
+	}
+	delete(ps.stmts, string(name))
 }
 
 // probe is what the upstream side expects from the proxy's own messages within one segment.
@@ -110,6 +133,7 @@ func (c *clientSide) trackParse(p *pump, name []byte, sql, sent string, types []
 		ps.stmts = map[string]*preparedStmt{}
 	}
 	st := &preparedStmt{name: string(name), orig: sql, sent: sent, types: bytes.Clone(types), deps: deps}
+	ps.forget(name)
 	ps.stmts[st.name] = st
 	if p == nil {
 		return
@@ -130,7 +154,7 @@ func (ps *preparedSet) close(body []byte) {
 	}
 	switch body[0] {
 	case 'S':
-		delete(ps.stmts, string(name))
+		ps.forget(name)
 	case 'P':
 		delete(ps.portals, string(name))
 	}
@@ -171,7 +195,7 @@ func useNames(typ byte, body []byte) (portal, stmt []byte, isStmt, complete bool
 // its verdict is no longer current (see the top of this file).
 func (c *clientSide) beforeUse(p *pump, typ byte, portal, stmt []byte) error {
 	ps := &c.prep
-	st := ps.stmts[string(stmt)]
+	st := ps.lookup(stmt)
 	if st == nil {
 		return nil
 	}
@@ -407,16 +431,11 @@ func (u *serverSide) currentProbe() *probe {
 	return nil
 }
 
-// probeWants reports whether the upstream side must see a message of type typ whole for the current probe.
-func (u *serverSide) probeWants(typ byte) bool {
-	if u.currentProbe() == nil {
-		return false
-	}
-	switch typ {
-	case '1', '2', '3', 't', 'T', 'n', 'E':
-		return true
-	}
-	return false
+// probeWants reports whether the upstream side must see a message whole for the current probe; header asks it only
+// for the types a probe's answers have (ParseComplete, BindComplete, CloseComplete, the descriptions, ErrorResponse).
+// Small enough to inline: on the hot path it is one length test.
+func (u *serverSide) probeWants() bool {
+	return len(u.probes) > 0 && u.probes[0].seg == u.z+1
 }
 
 // probeMessage handles a server message while a probe of its segment waits; handled is true when the message was
@@ -469,12 +488,9 @@ func (u *serverSide) dropProbes(seg uint64) {
 	}
 }
 
-// useHeader looks, at the header of a Bind or Describe, for a kept statement it uses; the message is asked for whole
-// only when its names have not all arrived.
+// useHeader looks, at the header of a Bind or Describe, for a kept statement it uses (header calls it only when
+// statements are kept); the message is asked for whole only when its names have not all arrived.
 func (c *clientSide) useHeader(p *pump, typ byte) (bool, error) {
-	if len(c.prep.stmts) == 0 {
-		return false, nil
-	}
 	portal, stmt, isStmt, complete := useNames(typ, p.peekBody())
 	if !complete {
 		return true, nil

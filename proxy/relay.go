@@ -76,8 +76,14 @@ func (c *clientSide) header(p *pump, typ byte) (bool, error) {
 		c.ss.syncsSent.Store(c.syncs)
 	case 'B':
 		c.binds++
+		if len(c.prep.stmts) == 0 {
+			return false, nil // nothing kept: forwarded on its header, as without re-prepares
+		}
 		return c.useHeader(p, typ)
 	case 'D':
+		if len(c.prep.stmts) == 0 {
+			return false, nil
+		}
 		return c.useHeader(p, typ)
 	case 'C':
 		c.closes++
@@ -145,7 +151,7 @@ func (c *clientSide) message(p *pump, typ byte, msg []byte, at int) error {
 			ss.queueInjection(injection{seg: c.syncs + 1, parseIdx: c.parses, bindIdx: c.binds, code: code,
 				errMsg: encodeHookError(res.Refuse)})
 			p.emit(refusalExtended(refusalSQL(res.Refuse, code)))
-			delete(c.prep.stmts, string(name))
+			c.prep.forget(name)
 		case res.SQL != sql:
 			p.emit(parseMessage(name, res.SQL, rest))
 			c.trackParse(p, name, sql, res.SQL, rest, res.DependsOn)
@@ -186,18 +192,18 @@ func (u *serverSide) header(p *pump, typ byte) (bool, error) {
 		return ok, nil
 	case '1':
 		u.p1++
-		return u.current() != nil || u.probeWants(typ), nil
+		return u.current() != nil || u.probeWants(), nil
 	case '2':
 		u.b2++
-		return u.current() != nil || u.probeWants(typ), nil
+		return u.current() != nil || u.probeWants(), nil
 	case '3':
 		u.c3++
-		return u.probeWants(typ), nil
+		return u.probeWants(), nil
 	case 'E':
 		u.segmentFailed()
-		return u.hinter != nil || u.current() != nil || u.probeWants(typ), nil
+		return u.hinter != nil || u.current() != nil || u.probeWants(), nil
 	case 't', 'T', 'n':
-		return u.probeWants(typ), nil
+		return u.probeWants(), nil
 	}
 	return false, nil
 }
@@ -236,7 +242,9 @@ func (u *serverSide) message(p *pump, typ byte, msg []byte, at int) error {
 	case 'Z':
 		u.z++
 		u.p1, u.b2, u.c3 = 0, 0, 0
-		u.dropProbes(u.z)
+		if len(u.probes) > 0 {
+			u.dropProbes(u.z)
+		}
 		if len(msg) >= 6 && msg[5] == 'I' {
 			ss.idleSeg.Store(u.z)
 		}
