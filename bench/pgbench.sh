@@ -24,13 +24,6 @@ IDLE=${IDLE:-1}
 OUT=${OUT:-bench/results/$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
 
-if ! command -v pgbouncer >/dev/null; then
-  if [ "$(id -u)" = 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null
-  else
-    echo "pgbouncer is missing: sudo apt-get install pgbouncer" >&2; exit 1
-  fi
-fi
 go build -o bin/proxyserve ./bench/proxyserve
 go build -o bin/idleconns ./bench/idleconns
 
@@ -43,35 +36,11 @@ PXPORT=$(freeport); BXPORT=$(freeport)
   ${HOOK:+-hook "$HOOK"} ${PPROF:+-pprof "$PPROF"} 2>"$OUT/proxy.log" &
 PX_PID=$!; BENCH_PIDS+=("$PX_PID")
 
-cat >"$WORK/pgbouncer.ini" <<INI
-[databases]
-* = host=127.0.0.1 port=$PGPORT
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $BXPORT
-unix_socket_dir =
-auth_type = trust
-auth_file = $WORK/userlist.txt
-pool_mode = session
-max_client_conn = 2000
-default_pool_size = 200
-logfile = $WORK/pgbouncer.log
-pidfile = $WORK/pgbouncer.pid
-INI
-echo '"postgres" ""' >"$WORK/userlist.txt"
-[ "$(id -u)" = 0 ] && chown postgres "$WORK/pgbouncer.ini" "$WORK/userlist.txt"
-"${AS[@]}" pgbouncer "$WORK/pgbouncer.ini" >/dev/null 2>&1 &
-BX_PID=$!; BENCH_PIDS+=("$BX_PID")
-for p in $PXPORT $BXPORT; do
-  for _ in $(seq 50); do "$BIN/pg_isready" -q -h 127.0.0.1 -p "$p" && break; sleep 0.1; done
-done
+start_pgbouncer "$BXPORT"
+for _ in $(seq 50); do "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PXPORT" && break; sleep 0.1; done
 
 port_of() { case $1 in direct) echo "$PGPORT";; proxy) echo "$PXPORT";; pgbouncer) echo "$BXPORT";; esac; }
-BX_REAL=$(pgrep -P "$BX_PID" pgbouncer || echo "$BX_PID")
-# cpu_ticks PID: user+system CPU time of a process in clock ticks. CPU per transaction is the fair measure of a
-# middlebox's cost when the machine is shared: it does not depend on how long others kept the CPU.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-pid_of() { case $1 in proxy) echo "$PX_PID";; pgbouncer) echo "$BX_REAL";; *) echo "";; esac; }
+pid_of() { case $1 in proxy) echo "$PX_PID";; pgbouncer) echo "$BX_PID";; *) echo "";; esac; }
 HZ=$(getconf CLK_TCK)
 
 RES="$OUT/pgbench.csv"

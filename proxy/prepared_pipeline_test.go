@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/deferproxy/deferproxy/internal/pgtest"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
 )
@@ -373,5 +374,47 @@ func TestRepreparePgxPipeline(t *testing.T) {
 	}
 	if !strings.Contains(want, "SELECT 2:b,b2, SELECT 1:b2, sync SELECT 2:b,b2, sync err(22012)") {
 		t.Fatalf("unexpected transcript %q", want)
+	}
+}
+
+// TestReprepareBatch: a pgx batch (QueryExecModeCacheStatement: every query a Bind/Describe/Execute of the cached
+// statement, one Sync at the end, written before the results are read) of 3,000 queries whose statement went stale
+// before it: the first query re-prepares it, every result is the new relation's.
+func TestReprepareBatch(t *testing.T) {
+	h, tp := switchProxy(t)
+	cfg, err := pgx.ParseConfig(tp.url("postgres", "", "", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeCacheStatement
+	ctx, cancel := context.WithTimeout(context.Background(), stallDeadline)
+	defer cancel()
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	const q = "select v from the_rel where id = $1"
+	var v string
+	if err := conn.QueryRow(ctx, q, 1).Scan(&v); err != nil || v != "a" {
+		t.Fatalf("prepare: %q, %v", v, err)
+	}
+	h.set("rp_b")
+	const n = 3000
+	b := &pgx.Batch{}
+	for i := 0; i < n; i++ {
+		b.Queue(q, 1+i%2)
+	}
+	br := conn.SendBatch(ctx, b)
+	for i := 0; i < n; i++ {
+		if err := br.QueryRow().Scan(&v); err != nil {
+			t.Fatalf("query %d of the batch: %v (ctx: %v)", i, err, ctx.Err())
+		}
+		if want := []string{"b", "b2"}[i%2]; v != want {
+			t.Fatalf("query %d of the batch read %q, want %q", i, v, want)
+		}
+	}
+	if err := br.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
