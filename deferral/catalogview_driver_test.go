@@ -20,13 +20,14 @@ import (
 
 // catalogViewSQL gives production metadata worth copying (on top of setupSQL): stg_payments has a dropped column,
 // columns of several types, NOT NULL, a primary key, a unique constraint, a two-column index with a DESC column, a
-// table comment and column comments; the view stg_orders has a comment. dev's own stg_customers (built in dev, so not
+// table comment and column comments, a column default; the view stg_orders has a comment. dev's own stg_customers (built in dev, so not
 // deferred) has a primary key and a comment of its own, and production's stg_customers another column and comment.
 const catalogViewSQL = `
 ALTER TABLE analytics.stg_payments ADD COLUMN gone int;
 ALTER TABLE analytics.stg_payments ADD COLUMN amount numeric(12,2), ADD COLUMN paid_at timestamptz, ADD COLUMN ref varchar(40);
 ALTER TABLE analytics.stg_payments DROP COLUMN gone;
 UPDATE analytics.stg_payments SET amount = 9.5, paid_at = '2026-01-02 03:04:05+00', ref = 'r1';
+ALTER TABLE analytics.stg_payments ALTER COLUMN src SET DEFAULT 'prod';
 ALTER TABLE analytics.stg_payments ALTER COLUMN amount SET NOT NULL, ADD PRIMARY KEY (id), ADD CONSTRAINT stg_payments_ref_key UNIQUE (ref);
 CREATE INDEX stg_payments_src_paid ON analytics.stg_payments (src, paid_at DESC);
 COMMENT ON TABLE analytics.stg_payments IS 'Payments, one row per attempt';
@@ -358,5 +359,58 @@ func TestCatalogViewCopiesProductionMetadata(t *testing.T) {
 		"stg_customers|id|1|integer|YES|<nil>|32|0", "stg_customers|src|2|text|YES|<nil>|<nil>|<nil>", "stg_customers|prod_only|3|integer|YES|<nil>|32|0"})
 	if got := devRelations(t, e2); got != "no schema" {
 		t.Errorf("the catalog view created the dev schema: %q", got)
+	}
+}
+
+// TestCatalogViewSetInAMultiStatementQuery: a SET of the view in a simple-protocol Query string decides the
+// statements after it in that string, and only those (psql -c 'SET …; SELECT …', a script run as one Query).
+func TestCatalogViewSetInAMultiStatementQuery(t *testing.T) {
+	e := catalogViewEnv(t, envOptions{})
+	c := e.connect(t, nil)
+	const count = "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'dbt_fabio' and c.relkind in ('r', 'v')"
+	for _, sql := range []string{
+		"SET deferproxy.catalog_view = on; " + count,
+		"SET deferproxy.catalog_view = off; " + count,
+		"SET deferproxy.catalog_view = off; " + count + "; SET deferproxy.catalog_view = on; " + count,
+		"SET deferproxy.catalog_view = on; " + count + "; SET deferproxy.catalog_view = off; " + count,
+	} {
+		results, err := c.PgConn().Exec(context.Background(), sql).ReadAll()
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		var got, want []string
+		for _, r := range results {
+			if r.CommandTag.String() != "SET" {
+				got = append(got, string(r.Rows[0][0]))
+			}
+		}
+		view := false
+		for _, part := range strings.Split(sql, "; ") {
+			switch part {
+			case "SET deferproxy.catalog_view = on":
+				view = true
+			case "SET deferproxy.catalog_view = off":
+				view = false
+			default:
+				want = append(want, map[bool]string{true: "6", false: "1"}[view])
+			}
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%s: the dev schema's tables and views, statement by statement: %v, want %v", sql, got, want)
+		}
+	}
+}
+
+// TestModeSetInAMultiStatementQuery: the same for deferproxy.mode.
+func TestModeSetInAMultiStatementQuery(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	c := e.connect(t, nil)
+	results, err := c.PgConn().Exec(context.Background(), "SET deferproxy.mode = favor_state; select src from dbt_fabio.stg_customers; "+
+		"SET deferproxy.mode = defer; select src from dbt_fabio.stg_customers").ReadAll()
+	if err != nil || len(results) != 4 {
+		t.Fatalf("%v %+v", err, results)
+	}
+	if got := string(results[1].Rows[0][0]) + "," + string(results[3].Rows[0][0]); got != "prod,dev" {
+		t.Errorf("favor_state then defer in one Query: %s, want prod,dev", got)
 	}
 }
