@@ -185,6 +185,12 @@ func (s *session) noteListings(qc catalog.QueryComment, r *report) []engine.Mess
 	if len(r.listed) == 0 && len(r.devRels) == 0 {
 		return nil
 	}
+	s.mu.Lock()
+	dbt := s.dbt
+	s.mu.Unlock()
+	if !dbt && qc.App == "" {
+		return nil // an IDE's or BI tool's listing: not dbt's get_relation
+	}
 	var out []engine.Message
 	for _, lw := range s.e.listings.note(s.invocationKey(qc), r.listed, r.devRels) {
 		text := listingText(lw)

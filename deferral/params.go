@@ -29,5 +29,26 @@ func (s *session) Parameter(name, value string) {
 		s.scsOff.Store(!strings.EqualFold(value, "on"))
 	case "client_encoding":
 		s.encoding.Store(&value)
+	case "application_name":
+		// pgjdbc connects with an empty application_name and sends SET application_name next: the session is
+		// dbt's, and catalog_view_apps applies, by the name the server now has.
+		s.appChangedLocked(value)
 	}
+}
+
+// isDbtApp says whether an application_name is dbt's (dbt-postgres's default is "dbt").
+func isDbtApp(app string) bool { return len(app) >= 3 && strings.EqualFold(app[:3], "dbt") }
+
+// appChangedLocked follows a new application_name (mu held): whether the session is dbt's, and, when the catalog
+// view's connect-time value came from catalog_view_apps, that value — and the view itself unless the session set it.
+func (s *session) appChangedLocked(app string) {
+	s.dbt = isDbtApp(app)
+	if !s.viewFromApp {
+		return
+	}
+	v := s.e.viewApp(app)
+	if s.view.tx == nil && s.view.val == s.view.start {
+		s.view.val = v
+	}
+	s.view.start = v
 }

@@ -21,7 +21,7 @@ func (s *session) process(ctx context.Context, sql string, an *rewrite.Analysis,
 
 	s.mu.Lock()
 	mode := s.currentMode()
-	view, viewDep := s.viewOnLocked(), s.viewDepLocked()
+	view, viewDep, dbt := s.viewOnLocked(), s.viewDepLocked(), s.dbt
 	pathVersion := s.pathVersion
 	private := len(s.overlay) > 0 || len(s.temps) > 0 // answers depend on this session's own uncommitted DDL
 	guardScopes, pathUnknown := s.guardScopes, s.pathUnknown
@@ -58,7 +58,7 @@ func (s *session) process(ctx context.Context, sql string, an *rewrite.Analysis,
 
 	pl := plan{
 		sql: sql, an: an, prod: prod, ts: ts, scope: scope, mode: mode, exist: exist, tempTable: tempTable,
-		allowProdWrites: e.cfg.AllowProdWrites, recordListings: recordListings, dbt: s.dbt, catalogView: view,
+		allowProdWrites: e.cfg.AllowProdWrites, recordListings: recordListings, dbt: dbt, catalogView: view,
 		guardScopes: guardScopes, pathUnknown: pathUnknown,
 		selection: sessionSelection{sel: e.sel, devTarget: s.target.database + "." + s.target.schema},
 	}

@@ -78,7 +78,11 @@ type session struct {
 	temps map[string]struct{}
 	// dbt: the session is dbt's (application_name "dbt…", dbt-postgres's default): its catalog queries get the
 	// introspection rewrite of SPEC §5.5 (other sessions' only when a statement carries dbt's query comment).
+	// mu guards it: the server's report of a new application_name changes it.
 	dbt bool
+	// viewFromApp: the catalog view's connect-time value came from catalog_view_apps (no startup option), so it
+	// follows application_name.
+	viewFromApp bool
 	// once-per-session messages
 	toldNoManifest, warnedParse, warnedCatalog, toldRun, warnedStale bool
 }
@@ -95,7 +99,7 @@ func newSession(e *Engine, info engine.SessionInfo) *session {
 		db = info.Database
 	}
 	s.target = targetKey{database: db, schema: catalog.ExpandSchemaTemplate(e.cfg.DevSchema, strings.ToLower(info.User))}
-	s.dbt = len(info.ApplicationName) >= 3 && strings.EqualFold(info.ApplicationName[:3], "dbt")
+	s.dbt = isDbtApp(info.ApplicationName)
 	s.roles = []string{info.User}
 	s.startPath = pathState{raw: defaultSearchPath}
 	if info.Dialect == engine.Snowflake {
@@ -121,7 +125,9 @@ func newSession(e *Engine, info engine.SessionInfo) *session {
 	}
 	s.mode.init(mode)
 	view := e.viewApp(info.ApplicationName)
+	s.viewFromApp = true
 	if v, ok := set[viewGUC]; ok {
+		s.viewFromApp = false
 		if b, err := parseBool(viewGUC, v); err == nil {
 			view = b
 		} else {
