@@ -165,3 +165,40 @@ func splitOptions(s string) []string {
 	}
 	return out
 }
+
+// setBeforeOthers reports whether a SET or RESET of a deferproxy setting comes before another statement of the
+// string (other than such a control statement).
+func setBeforeOthers(an *rewrite.Analysis) bool {
+	if an == nil || !an.Parsed {
+		return false
+	}
+	set := false
+	for _, st := range an.Statements {
+		switch {
+		case isControlStatement(st):
+			for _, x := range st.Settings {
+				if !x.Call && (x.Name == modeGUC || x.Name == viewGUC) {
+					set = true
+				}
+			}
+		case set:
+			return true
+		}
+	}
+	return false
+}
+
+// isControlStatement says whether a statement is one the proxy answers or tracks itself: SHOW or SET/RESET of a
+// deferproxy setting.
+func isControlStatement(st rewrite.Statement) bool {
+	switch st.Show {
+	case modeGUC, statusGUC, viewGUC:
+		return true
+	}
+	for _, x := range st.Settings {
+		if !x.Call && (x.Name == modeGUC || x.Name == viewGUC) {
+			return true
+		}
+	}
+	return false
+}

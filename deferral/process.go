@@ -2,6 +2,7 @@ package deferral
 
 import (
 	"context"
+	"strings"
 
 	"github.com/deferproxy/deferproxy/catalog"
 	"github.com/deferproxy/deferproxy/engine"
@@ -181,4 +182,39 @@ func engineListings(ls []catalog.Listing) (out []engine.Listing, ok bool) {
 		}
 	}
 	return out, ok
+}
+
+// bySegments decides a string statement by statement (SET deferproxy.… stands between other statements): each
+// statement goes through Statement alone, with the settings the ones before it left, and the verdicts are joined —
+// the text between statements (separators, comments) kept byte for byte. A refusal of any statement refuses the
+// string, and the deferproxy settings its statements changed are undone (the server runs none of it). The verdict is
+// volatile: it depends on settings it changes itself.
+func (s *session) bySegments(ctx context.Context, sql string, an *rewrite.Analysis, notices []engine.Message) engine.Verdict {
+	s.mu.Lock()
+	mode, view := s.mode.clone(), s.view.clone()
+	s.mu.Unlock()
+	v := engine.Verdict{Messages: notices, DependsOn: engine.Dependencies{Volatile: true}}
+	var b strings.Builder
+	prev := 0
+	for i, st := range an.Statements {
+		b.WriteString(sql[prev:st.Start])
+		seg := s.Statement(ctx, sql[st.Start:st.End])
+		v.Messages = append(v.Messages, seg.Messages...)
+		if seg.Refusal != nil {
+			s.mu.Lock()
+			s.mode, s.view = mode, view
+			s.mu.Unlock()
+			v.SQL, v.Refusal, v.Deferrals = sql, seg.Refusal, nil
+			return v
+		}
+		b.WriteString(seg.SQL)
+		for _, d := range seg.Deferrals {
+			d.Statement = i
+			v.Deferrals = append(v.Deferrals, d)
+		}
+		prev = st.End
+	}
+	b.WriteString(sql[prev:])
+	v.SQL = b.String()
+	return v
 }

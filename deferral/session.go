@@ -247,6 +247,11 @@ func (s *session) Statement(ctx context.Context, sql string) engine.Verdict {
 		if control || path {
 			an = e.sql.analyze(sql)
 		}
+		if control && multi && setBeforeOthers(an) {
+			// SET deferproxy.… between other statements of one string: each statement is decided with the
+			// settings in effect where it stands, as the server runs them.
+			return s.bySegments(ctx, sql, an, notices)
+		}
 		if control {
 			out, res, done := s.control(sql, an)
 			if done {

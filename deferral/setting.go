@@ -55,3 +55,12 @@ func (x *txSetting[T]) end(rolledBack bool) {
 	}
 	x.tx = nil
 }
+
+// clone is a copy that shares nothing with x (for undoing a string's settings when the string is refused).
+func (x txSetting[T]) clone() txSetting[T] {
+	if x.tx != nil {
+		tx := *x.tx
+		x.tx = &tx
+	}
+	return x
+}
