@@ -46,6 +46,9 @@ type viewedCatalog struct {
 	rel string
 	key string
 	set [][2]string
+	// rels: the shown rows come from __deferproxy_rel (the shown relations and their indexes) rather than
+	// __deferproxy_map (the relations alone).
+	rels bool
 }
 
 // ViewedCatalogRelations are the qualified names of the catalog relations the view rewrites.
@@ -59,13 +62,17 @@ func ViewedCatalogRelations() []string {
 
 // viewedCatalogs are the catalog relations the view rewrites, by normalised [schema, name].
 var viewedCatalogs = map[[2]string]viewedCatalog{
-	{"pg_catalog", "pg_class"}: {rel: "pg_catalog.pg_class", key: "oid",
+	{"pg_catalog", "pg_class"}: {rel: "pg_catalog.pg_class", key: "oid", rels: true,
 		set: [][2]string{{"oid", "m.fake_oid"}, {"relname", "m.dn"}, {"relnamespace", "m.dev_ns"}}},
-	{"pg_catalog", "pg_attribute"}:  {rel: "pg_catalog.pg_attribute", key: "attrelid", set: [][2]string{{"attrelid", "m.fake_oid"}}},
-	{"pg_catalog", "pg_attrdef"}:    {rel: "pg_catalog.pg_attrdef", key: "adrelid", set: [][2]string{{"adrelid", "m.fake_oid"}}},
-	{"pg_catalog", "pg_index"}:      {rel: "pg_catalog.pg_index", key: "indrelid", set: [][2]string{{"indrelid", "m.fake_oid"}}},
-	{"pg_catalog", "pg_constraint"}: {rel: "pg_catalog.pg_constraint", key: "conrelid", set: [][2]string{{"conrelid", "m.fake_oid"}, {"connamespace", "m.dev_ns"}}},
-	{"pg_catalog", "pg_description"}: {rel: "pg_catalog.pg_description", key: "objoid",
+	{"pg_catalog", "pg_attribute"}: {rel: "pg_catalog.pg_attribute", key: "attrelid", rels: true, set: [][2]string{{"attrelid", "m.fake_oid"}}},
+	{"pg_catalog", "pg_attrdef"}:   {rel: "pg_catalog.pg_attrdef", key: "adrelid", set: [][2]string{{"adrelid", "m.fake_oid"}}},
+	// A shown relation's index is shown too: its own synthetic oid, in the dev schema.
+	{"pg_catalog", "pg_index"}: {rel: "pg_catalog.pg_index", key: "indrelid",
+		set: [][2]string{{"indrelid", "m.fake_oid"}, {"indexrelid", "(4294967295 - x.indexrelid::pg_catalog.int8)"}}},
+	{"pg_catalog", "pg_constraint"}: {rel: "pg_catalog.pg_constraint", key: "conrelid", set: [][2]string{{"conrelid", "m.fake_oid"},
+		{"connamespace", "m.dev_ns"},
+		{"conindid", "COALESCE((SELECT i.fake_oid FROM __deferproxy_rel i WHERE i.prod_oid = x.conindid), x.conindid)"}}},
+	{"pg_catalog", "pg_description"}: {rel: "pg_catalog.pg_description", key: "objoid", rels: true,
 		set: [][2]string{{"objoid", "m.fake_oid"}}},
 	{"pg_catalog", "pg_namespace"}: {rel: "pg_catalog.pg_namespace", key: "oid",
 		set: [][2]string{{"oid", "m.dev_ns"}, {"nspname", "m.ds"}}},
@@ -116,8 +123,12 @@ func (v viewedCatalog) populate() string {
 // subquery is the replacement of a reference to v: the real rows less the hidden ones, then the shown rows.
 func (v viewedCatalog) subquery(cols []Column) string {
 	proj, lateral := v.shown(cols)
+	source := "__deferproxy_map"
+	if v.rels {
+		source = "__deferproxy_rel"
+	}
 	from := func(join string) string {
-		s := " FROM " + v.rel + " x JOIN __deferproxy_map m ON " + join
+		s := " FROM " + v.rel + " x JOIN " + source + " m ON " + join
 		if lateral {
 			s += v.populate()
 		}
@@ -189,7 +200,12 @@ func viewPrelude(nodes []ViewNode) string {
 		" FROM (SELECT d.*, (SELECT n.oid FROM pg_catalog.pg_namespace n WHERE n.nspname = d.ps) AS prod_ns," +
 		" (SELECT n.oid FROM pg_catalog.pg_namespace n WHERE n.nspname = d.ds) AS dev_ns FROM __deferproxy_nodes d OFFSET 0) p OFFSET 0) q" +
 		" WHERE q.prod_oid IS NOT NULL)," +
+		" __deferproxy_rel AS (SELECT m.prod_oid, m.fake_oid, m.dn, m.dev_ns FROM __deferproxy_map m UNION ALL" +
+		" SELECT i.indexrelid, (4294967295 - i.indexrelid::pg_catalog.int8)::pg_catalog.oid, ci.relname, m.dev_ns" +
+		" FROM pg_catalog.pg_index i JOIN __deferproxy_map m ON i.indrelid = m.prod_oid JOIN pg_catalog.pg_class ci ON ci.oid = i.indexrelid)," +
 		" __deferproxy_hidden AS (SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace" +
+		" JOIN __deferproxy_map m ON n.nspname = m.ds AND c.relname = m.dn UNION ALL SELECT i.indexrelid FROM pg_catalog.pg_index i" +
+		" JOIN pg_catalog.pg_class c ON c.oid = i.indrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace" +
 		" JOIN __deferproxy_map m ON n.nspname = m.ds AND c.relname = m.dn)")
 	return b.String()
 }
@@ -201,6 +217,7 @@ func viewPrelude(nodes []ViewNode) string {
 var viewedFunctions = map[string]funcView{
 	"col_description":        {how: viewArg},
 	"pg_get_viewdef":         {how: viewArg},
+	"pg_get_indexdef":        {how: viewArg},
 	"pg_get_expr":            {how: viewArg, arg: 1},
 	"pg_relation_size":       {how: viewArg},
 	"pg_table_size":          {how: viewArg},
@@ -226,7 +243,7 @@ const (
 
 // prodOid is the SQL for "production's oid when arg is a synthetic relation's, else arg".
 func prodOid(arg string) string {
-	return "COALESCE((SELECT m.prod_oid FROM __deferproxy_map m WHERE m.fake_oid = (" + arg + ")), (" + arg + "))"
+	return "COALESCE((SELECT m.prod_oid FROM __deferproxy_rel m WHERE m.fake_oid = (" + arg + ")), (" + arg + "))"
 }
 
 // functionEdits rewrites the calls of viewedFunctions in one statement (by its tokens: a call is a name, optionally

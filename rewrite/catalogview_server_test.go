@@ -86,6 +86,16 @@ JOIN pg_namespace n ON n.oid = ct.relnamespace WHERE n.nspname = 'dbt_fabio' ORD
 WHERE n.nspname = 'dbt_fabio' AND c.relname = 'v_orders'`, []string{"true"}},
 		{`SELECT pg_get_expr(d.adbin, d.adrelid) || ' ' || (pg_total_relation_size(c.oid) > 0)::text FROM pg_attrdef d JOIN pg_class c ON c.oid = d.adrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'dbt_fabio' AND c.relname = 'orders'`, []string{"'new'::text true"}},
+		// A shown relation's indexes are in the dev schema, and production's are listed once (psql's \di).
+		{`SELECT n.nspname || '.' || c2.relname || ' ' || c.relname || ' ' || pg_get_indexdef(i.indexrelid, 0, true) FROM pg_class c, pg_class c2, pg_index i, pg_namespace n
+WHERE c.oid = i.indrelid AND c2.oid = i.indexrelid AND n.oid = c2.relnamespace AND n.nspname IN ('analytics', 'dbt_fabio') AND c.relname = 'orders' ORDER BY 1`,
+			[]string{"analytics.orders_pkey orders CREATE UNIQUE INDEX orders_pkey ON analytics.orders USING btree (id)",
+				"analytics.orders_status orders CREATE INDEX orders_status ON analytics.orders USING btree (status)",
+				"dbt_fabio.orders_pkey orders CREATE UNIQUE INDEX orders_pkey ON analytics.orders USING btree (id)",
+				"dbt_fabio.orders_status orders CREATE INDEX orders_status ON analytics.orders USING btree (status)"}},
+		{`SELECT co.conname || ' ' || ci.relname || ' ' || n.nspname FROM pg_constraint co JOIN pg_class ci ON ci.oid = co.conindid JOIN pg_namespace n ON n.oid = ci.relnamespace
+JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace WHERE cn.nspname = 'dbt_fabio' AND c.relname = 'orders'`,
+			[]string{"orders_pkey orders_pkey dbt_fabio"}},
 		// Production itself is described once, as it is.
 		{`SELECT count(*)::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'analytics' AND c.relname = 'orders'`,
 			[]string{"1"}},
