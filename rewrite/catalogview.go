@@ -121,8 +121,19 @@ func (v viewedCatalog) populate() string {
 }
 
 // subquery is the replacement of a reference to v: the real rows less the hidden ones, then the shown rows.
-func (v viewedCatalog) subquery(cols []Column) string {
+func (v viewedCatalog) subquery(cols []Column, sys []string) string {
 	proj, lateral := v.shown(cols)
+	// The system columns the statement reads (DataGrip's xmin), as ordinary columns of the subquery: from the
+	// catalog row where there is one. A catalog view (information_schema, pg_tables) has none to give.
+	own, extra, note := "x.*", "", ""
+	if v.key != "" {
+		for _, c := range sys {
+			extra += ", x." + c + " AS " + c
+			note += ", " + systemColumnValue[c]
+		}
+		own += extra
+		proj += extra
+	}
 	source := "__deferproxy_map"
 	if v.rels {
 		source = "__deferproxy_rel"
@@ -137,17 +148,18 @@ func (v viewedCatalog) subquery(cols []Column) string {
 	switch {
 	case v.rel == "pg_catalog.pg_namespace":
 		// A dev schema that does not exist yet, once, from production's schema row.
-		return "(SELECT x.* FROM pg_catalog.pg_namespace x UNION ALL SELECT DISTINCT ON (m.dev_ns) " + proj +
+		return "(SELECT " + own + " FROM pg_catalog.pg_namespace x UNION ALL SELECT DISTINCT ON (m.dev_ns) " + proj +
 			from("x.oid = m.prod_ns") + " WHERE m.dev_ns_missing)"
 	case v.rel == "pg_catalog.pg_description":
 		// Column comments are production's; the relation's own comment says where it comes from.
 		const isClass = "x.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass"
-		return "(SELECT x.* FROM pg_catalog.pg_description x WHERE NOT (" + isClass +
+		return "(SELECT " + own + " FROM pg_catalog.pg_description x WHERE NOT (" + isClass +
 			" AND x.objoid IN (SELECT h.oid FROM __deferproxy_hidden h)) UNION ALL SELECT " + proj +
 			from("x.objoid = m.prod_oid AND "+isClass+" AND x.objsubid <> 0") +
-			" UNION ALL SELECT m.fake_oid, 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid, 0, m.note FROM __deferproxy_map m)"
+			" UNION ALL SELECT m.fake_oid, 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid, 0, m.note" + note +
+			" FROM __deferproxy_map m)"
 	case v.key != "":
-		return "(SELECT x.* FROM " + v.rel + " x WHERE x." + v.key + " NOT IN (SELECT h.oid FROM __deferproxy_hidden h)" +
+		return "(SELECT " + own + " FROM " + v.rel + " x WHERE x." + v.key + " NOT IN (SELECT h.oid FROM __deferproxy_hidden h)" +
 			" UNION ALL SELECT " + proj + from("x."+v.key+" = m.prod_oid") + ")"
 	}
 	sc, nc := v.set[0][0], v.set[1][0]
@@ -391,7 +403,11 @@ func CatalogView(sql string, a *Analysis, nodes []ViewNode, cols CatalogColumns)
 	prelude := ""
 	for i := range a.Statements {
 		st := &a.Statements[i]
-		if !ViewedCatalogs(sql, a, i) || !viewable(sql, st) {
+		if !ViewedCatalogs(sql, a, i) {
+			continue
+		}
+		sys, ok := viewable(sql, st)
+		if !ok {
 			continue
 		}
 		at, comma, ok := withPoint(sql, st)
@@ -416,7 +432,7 @@ func CatalogView(sql string, a *Analysis, nodes []ViewNode, cols CatalogColumns)
 			if !ok {
 				continue
 			}
-			text := v.subquery(cols[v.rel])
+			text := v.subquery(cols[v.rel], sys)
 			if !ref.Aliased {
 				text += " AS " + QuoteIdent(ref.Normalized[len(ref.Normalized)-1], Postgres)
 			}
@@ -438,21 +454,52 @@ func CatalogView(sql string, a *Analysis, nodes []ViewNode, cols CatalogColumns)
 }
 
 // viewable reports whether a statement's catalog reads can be replaced by subqueries without changing its meaning.
-func viewable(sql string, st *Statement) bool {
+func viewable(sql string, st *Statement) (sys []string, ok bool) {
 	text := sql[st.Start:st.End]
 	for _, c := range systemColumns {
 		if ContainsWord(text, c) {
-			return false
+			sys = append(sys, c)
 		}
+	}
+	if len(sys) > 0 && starExpansion(text) {
+		// The subqueries would carry the system columns as ordinary ones, which a * would list.
+		return nil, false
 	}
 	for _, q := range st.Qualifiers {
 		if len(q.Normalized) >= 2 {
 			if _, ok := viewedRef(Reference{Normalized: q.Normalized[len(q.Normalized)-2:]}); ok {
-				return false // pg_catalog.pg_class.relname: the subquery's alias has no schema
+				return nil, false // pg_catalog.pg_class.relname: the subquery's alias has no schema
 			}
 		}
 	}
-	return true
+	return sys, true
+}
+
+// starExpansion reports whether a statement's text has a * that expands columns (SELECT *, t.*) rather than one
+// that multiplies or counts.
+func starExpansion(text string) bool {
+	res, err := pg_query.Scan(text)
+	if err != nil {
+		return true
+	}
+	toks := res.Tokens
+	for i, t := range toks {
+		if t.Token != pg_query.Token_ASCII_42 || i == 0 {
+			continue
+		}
+		switch toks[i-1].Token {
+		case pg_query.Token_ASCII_46, pg_query.Token_SELECT, pg_query.Token_ASCII_44, pg_query.Token_DISTINCT, pg_query.Token_ALL:
+			return true
+		}
+	}
+	return false
+}
+
+// systemColumnValue is what a shown row that no catalog row backs (a relation's own comment) gives for a system
+// column the statement reads.
+var systemColumnValue = map[string]string{
+	"xmin": "'0'::pg_catalog.xid", "xmax": "'0'::pg_catalog.xid", "cmin": "'0'::pg_catalog.cid", "cmax": "'0'::pg_catalog.cid",
+	"ctid": "'(0,0)'::pg_catalog.tid", "tableoid": "'pg_catalog.pg_description'::pg_catalog.regclass::pg_catalog.oid",
 }
 
 // withPoint returns where the view's WITH list goes in a SELECT statement: after WITH [RECURSIVE] when the

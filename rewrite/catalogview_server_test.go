@@ -96,6 +96,12 @@ WHERE c.oid = i.indrelid AND c2.oid = i.indexrelid AND n.oid = c2.relnamespace A
 		{`SELECT co.conname || ' ' || ci.relname || ' ' || n.nspname FROM pg_constraint co JOIN pg_class ci ON ci.oid = co.conindid JOIN pg_namespace n ON n.oid = ci.relnamespace
 JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace WHERE cn.nspname = 'dbt_fabio' AND c.relname = 'orders'`,
 			[]string{"orders_pkey orders_pkey dbt_fabio"}},
+		// DataGrip's introspection reads xmin (its state_number) of the catalogs.
+		{`select N.nspname || ' ' || (N.xmin::text::bigint >= 0)::text || ' ' || count(T.oid) || ' ' || count(D.objoid)
+from pg_catalog.pg_namespace N join pg_catalog.pg_class T on T.relnamespace = N.oid
+left join pg_catalog.pg_description D on D.objoid = T.oid and D.objsubid = 0 and T.xmin is not null and D.xmin is not null
+where N.nspname like 'dbt_fabio%' and T.relkind in ('r', 'v') group by N.nspname, N.xmin order by 1`,
+			[]string{"dbt_fabio true 3 3", "dbt_fabio_staging true 1 1"}},
 		// Production itself is described once, as it is.
 		{`SELECT count(*)::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'analytics' AND c.relname = 'orders'`,
 			[]string{"1"}},
