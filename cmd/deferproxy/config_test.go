@@ -138,6 +138,9 @@ func TestEveryKeyEverySource(t *testing.T) {
 		"notices":               {"all", func(c Config) bool { return c.Notices == "all" }},
 		"stale_after":           {"48h", func(c Config) bool { return c.StaleAfter == 48*time.Hour }},
 		"selected_window":       {"1h", func(c Config) bool { return c.SelectedWindow == time.Hour }},
+		"catalog_view_apps": {"DBeaver*,psql", func(c Config) bool {
+			return reflect.DeepEqual(c.CatalogViewApps, []string{"DBeaver*", "psql"})
+		}},
 	}
 	if len(values) != len(settings) {
 		t.Fatalf("test covers %d keys, settings has %d", len(values), len(settings))
