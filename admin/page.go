@@ -98,6 +98,7 @@ type engineView struct {
 		User        string `json:"user"`
 		Application string `json:"application_name"`
 		Mode        string `json:"mode"`
+		CatalogView bool   `json:"catalog_view"`
 		DevSchema   string `json:"dev_schema"`
 		Deferrals   uint64 `json:"deferrals"`
 	} `json:"sessions"`

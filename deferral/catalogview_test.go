@@ -81,6 +81,15 @@ func TestCatalogViewSetting(t *testing.T) {
 
 	app := e.connect(t, map[string]string{"application_name": "metabase v0.52"})
 	wantList(t, "catalog_view_apps", strings1(t, app, devListing), devViewed)
+	var shown bool
+	for _, ss := range e.eng.Status().Sessions {
+		if ss.Application == "metabase v0.52" {
+			shown = ss.CatalogView
+		}
+	}
+	if !shown {
+		t.Errorf("/status does not show the catalog view of the Metabase session: %+v", e.eng.Status().Sessions)
+	}
 	wantList(t, "a statement with dbt's query comment", strings1(t, app,
 		`/* {"app": "dbt", "dbt_version": "1.11.2", "node_id": "model.shop.orders"} */ `+devListing), devAsItIs)
 

@@ -42,7 +42,7 @@ func isDbtApp(app string) bool { return len(app) >= 3 && strings.EqualFold(app[:
 // appChangedLocked follows a new application_name (mu held): whether the session is dbt's, and, when the catalog
 // view's connect-time value came from catalog_view_apps, that value — and the view itself unless the session set it.
 func (s *session) appChangedLocked(app string) {
-	s.dbt = isDbtApp(app)
+	s.dbt, s.app = isDbtApp(app), app
 	if !s.viewFromApp {
 		return
 	}

@@ -78,8 +78,9 @@ type session struct {
 	temps map[string]struct{}
 	// dbt: the session is dbt's (application_name "dbt…", dbt-postgres's default): its catalog queries get the
 	// introspection rewrite of SPEC §5.5 (other sessions' only when a statement carries dbt's query comment).
-	// mu guards it: the server's report of a new application_name changes it.
+	// mu guards it and app, the application_name the server last reported: a client may set it after connecting.
 	dbt bool
+	app string
 	// viewFromApp: the catalog view's connect-time value came from catalog_view_apps (no startup option), so it
 	// follows application_name.
 	viewFromApp bool
@@ -99,7 +100,7 @@ func newSession(e *Engine, info engine.SessionInfo) *session {
 		db = info.Database
 	}
 	s.target = targetKey{database: db, schema: catalog.ExpandSchemaTemplate(e.cfg.DevSchema, strings.ToLower(info.User))}
-	s.dbt = isDbtApp(info.ApplicationName)
+	s.dbt, s.app = isDbtApp(info.ApplicationName), info.ApplicationName
 	s.roles = []string{info.User}
 	s.startPath = pathState{raw: defaultSearchPath}
 	if info.Dialect == engine.Snowflake {
@@ -158,11 +159,11 @@ func (s *session) viewDepLocked() string {
 
 func (s *session) status() SessionStatus {
 	s.mu.Lock()
-	m := s.currentMode()
+	m, app, view := s.currentMode(), s.app, s.viewOnLocked()
 	s.mu.Unlock()
 	return SessionStatus{
-		ID: s.info.ID, User: s.info.User, Database: s.info.Database, Application: s.info.ApplicationName,
-		Mode: m.String(), DevSchema: s.target.database + "." + s.target.schema, Since: s.since,
+		ID: s.info.ID, User: s.info.User, Database: s.info.Database, Application: app,
+		Mode: m.String(), CatalogView: view, DevSchema: s.target.database + "." + s.target.schema, Since: s.since,
 		Deferrals: s.deferrals.Load(),
 	}
 }

@@ -75,6 +75,7 @@ type SessionStatus struct {
 	Database    string    `json:"database"`
 	Application string    `json:"application_name,omitempty"`
 	Mode        string    `json:"mode"`
+	CatalogView bool      `json:"catalog_view,omitempty"` // SPEC §5.6
 	DevSchema   string    `json:"dev_schema"`
 	Since       time.Time `json:"since"`
 	Deferrals   uint64    `json:"deferrals"`

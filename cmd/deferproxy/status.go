@@ -253,7 +253,11 @@ func printStatus(w io.Writer, d statusDoc) {
 		p("\nSessions\n")
 		p("  %-6s %-16s %-16s %-12s %-16s %9s  %s\n", "ID", "USER", "DATABASE", "MODE", "DEV SCHEMA", "DEFERRALS", "APPLICATION")
 		for _, s := range e.Sessions {
-			p("  %-6d %-16s %-16s %-12s %-16s %9d  %s\n", s.ID, s.User, s.Database, s.Mode, s.DevSchema, s.Deferrals, s.Application)
+			mode := s.Mode
+			if s.CatalogView {
+				mode += "+view" // the catalog view (SPEC §5.6)
+			}
+			p("  %-6d %-16s %-16s %-12s %-16s %9d  %s\n", s.ID, s.User, s.Database, mode, s.DevSchema, s.Deferrals, s.Application)
 		}
 	}
 	if len(e.Recent) > 0 {
