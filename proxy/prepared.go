@@ -191,14 +191,33 @@ func useNames(typ byte, body []byte) (portal, stmt []byte, isStmt, complete bool
 	return nil, stmt, true, ok
 }
 
+// usesLast reports whether what has arrived of a Bind or Describe body names the statement name with no named portal:
+// the unnamed portal then name for a Bind, 'S' then name for a Describe. It is useNames' answer for the statement
+// used last (pgbench -M prepared, a refresh that runs one statement), without searching for the terminators.
+func usesLast(typ byte, body []byte, name string) bool {
+	n := len(name)
+	if len(body) < n+2 || body[n+1] != 0 || string(body[1:n+1]) != name {
+		return false
+	}
+	if typ == 'B' {
+		return body[0] == 0
+	}
+	return body[0] == 'S'
+}
+
 // beforeUse runs before the client's Bind or Describe of a statement is forwarded: it re-prepares the statement when
 // its verdict is no longer current (see the top of this file).
 func (c *clientSide) beforeUse(p *pump, typ byte, portal, stmt []byte) error {
-	ps := &c.prep
-	st := ps.lookup(stmt)
+	st := c.prep.lookup(stmt)
 	if st == nil {
 		return nil
 	}
+	return c.use(p, typ, portal, st)
+}
+
+// use is beforeUse once the statement is known.
+func (c *clientSide) use(p *pump, typ byte, portal []byte, st *preparedStmt) error {
+	ps := &c.prep
 	if typ == 'B' && len(portal) > 0 {
 		if ps.portals == nil {
 			ps.portals = map[string]portalRef{}
@@ -491,7 +510,11 @@ func (u *serverSide) dropProbes(seg uint64) {
 // useHeader looks, at the header of a Bind or Describe, for a kept statement it uses (header calls it only when
 // statements are kept); the message is asked for whole only when its names have not all arrived.
 func (c *clientSide) useHeader(p *pump, typ byte) (bool, error) {
-	portal, stmt, isStmt, complete := useNames(typ, p.peekBody())
+	body := p.peekBody()
+	if st := c.prep.last; st != nil && usesLast(typ, body, st.name) {
+		return false, c.use(p, typ, nil, st)
+	}
+	portal, stmt, isStmt, complete := useNames(typ, body)
 	if !complete {
 		return true, nil
 	}
