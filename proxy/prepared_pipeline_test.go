@@ -169,7 +169,7 @@ func TestReprepareAfterAnsweredError(t *testing.T) {
 // requests: stale statements first in a segment, far behind an error the server answered long before (the proxy
 // reads it in 16 kB pieces, so the error is back before the stale Bind is read), and behind thousands of uses. Its
 // answers stay under 64 000 bytes (pgjdbc's bound for what a client may leave unread while it writes), so it runs
-// directly against PostgreSQL without the client reading; its requests are about 400 kB.
+// directly against PostgreSQL without the client reading; its requests are about 250 kB (answers about 35 kB).
 func farAheadPipeline(t testing.TB) (pipeline []byte, syncs int) {
 	use := func(stmt, param string) []pgproto3.FrontendMessage {
 		return []pgproto3.FrontendMessage{
@@ -193,11 +193,11 @@ func farAheadPipeline(t testing.TB) (pipeline []byte, syncs int) {
 	// 1: an error, 6,000 uses the server skips, then the stale s2: skipped too.
 	seg([]pgproto3.FrontendMessage{&pgproto3.Parse{Query: "select 1/0"}, &pgproto3.Bind{}, &pgproto3.Execute{}},
 		many(6000, "s1", "1"), use("s2", "1"))
-	// 2: the stale s1 first, then 1,000 uses that find no rows (an answer of 19 bytes each).
-	seg(use("s1", "1"), many(1000, "s1", "100"))
-	// 3: 1,000 uses of s1, then s2 (still stale: its re-prepare was skipped), its description, 1,000 uses.
-	seg(many(1000, "s1", "100"), use("s2", "2"), []pgproto3.FrontendMessage{&pgproto3.Describe{ObjectType: 'S', Name: "s2"}},
-		many(1000, "s2", "100"))
+	// 2: the stale s1 first, then 600 uses that find no rows (an answer of 19 bytes each).
+	seg(use("s1", "1"), many(600, "s1", "100"))
+	// 3: 600 uses of s1, then s2 (still stale: its re-prepare was skipped), its description, 600 uses.
+	seg(many(600, "s1", "100"), use("s2", "2"), []pgproto3.FrontendMessage{&pgproto3.Describe{ObjectType: 'S', Name: "s2"}},
+		many(600, "s2", "100"))
 	// 4: both again, in one segment.
 	seg(use("s2", "1"), use("s1", "2"))
 	return wireEncode(t, m...), syncs
@@ -228,7 +228,7 @@ func runFarAhead(t *testing.T, nc net.Conn, s1, s2 string, before func()) []byte
 	return got
 }
 
-// TestReprepareFarAheadPipeline: a client writes a 400 kB pipeline with stale statements before reading anything.
+// TestReprepareFarAheadPipeline: a client writes a 250 kB pipeline with stale statements before reading anything.
 // Through the proxy (statements prepared on rp_a, then the decision moved to rp_b) its answers are byte for byte
 // those PostgreSQL gives a direct session whose statements were prepared on rp_b.
 func TestReprepareFarAheadPipeline(t *testing.T) {
@@ -257,6 +257,8 @@ func TestReprepareFarAheadPipeline(t *testing.T) {
 		t.Fatalf("through the proxy %d bytes of answers (%.300q…), directly %d (%.300q…)", len(got), summary(got),
 			len(want), summary(want))
 	}
+	pipeline, _ := farAheadPipeline(t)
+	t.Logf("a pipeline of %d bytes written before reading %d bytes of answers", len(pipeline), len(got))
 	if s := summary(got); !strings.HasPrefix(s, "1E(22012)ZI2D(b)D(b2)C2C") || strings.Count(s, "Z") != 4 {
 		t.Fatalf("unexpected answers: %.300q", s)
 	}
