@@ -55,7 +55,7 @@ func driverJars(t *testing.T) string {
 }
 
 // TestPgjdbcPreparedStatements: pgjdbc's server-side prepared statements under its default settings
-// (prepareThreshold 5), prepareThreshold 1 and -1, preferQueryMode=extendedCacheEverything, a changed row type
+// (prepareThreshold 5), prepareThreshold 1, -1 and 0 (never prepared on the server), preferQueryMode=extendedCacheEverything, a changed row type
 // (0A000, then pgjdbc prepares again), and a HikariCP pool — each through the dev build and the drop; and an IDE's
 // DatabaseMetaData calls for the dev schema, which agree with each other.
 func TestPgjdbcPreparedStatements(t *testing.T) {
@@ -66,7 +66,7 @@ func TestPgjdbcPreparedStatements(t *testing.T) {
 		create index stg_payments_src on analytics.stg_payments (src);
 		alter table dbt_fabio.stg_customers add primary key (id)`)
 	url := "jdbc:postgresql://" + e.addr + "/" + e.db
-	for _, scenario := range []string{"default", "threshold1", "threshold-1", "cacheEverything", "rowtype", "hikari", "metadata"} {
+	for _, scenario := range []string{"default", "threshold1", "threshold-1", "threshold0", "cacheEverything", "rowtype", "hikari", "metadata"} {
 		t.Run(scenario, func(t *testing.T) {
 			runDriverCheck(t, driverCheck(url, scenario), scenario)
 		})

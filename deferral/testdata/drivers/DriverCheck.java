@@ -44,6 +44,7 @@ public class DriverCheck {
             case "default": prepared(new Properties(), 5); break;
             case "threshold1": prepared(props("prepareThreshold", "1"), 1); break;
             case "threshold-1": prepared(props("prepareThreshold", "-1"), 1); break;
+            case "threshold0": prepared(props("prepareThreshold", "0"), 0); break;
             case "cacheEverything": cacheEverything(); break;
             case "rowtype": rowType(); break;
             case "hikari": hikari(); break;
@@ -120,8 +121,9 @@ public class DriverCheck {
             for (int i = 0; i < threshold + 3; i++) {
                 expect("before the dev build, run " + (i + 1), read(ps), "prod");
             }
-            if (!ps.unwrap(PGStatement.class).isUseServerPrepare()) {
-                fail("the statement is not prepared on the server after " + (threshold + 3) + " executions");
+            // prepareThreshold=0 never prepares on the server (unnamed statements, each one decided afresh).
+            if (ps.unwrap(PGStatement.class).isUseServerPrepare() != (threshold != 0)) {
+                fail("server-side prepare after " + (threshold + 3) + " executions: " + ps.unwrap(PGStatement.class).isUseServerPrepare());
             }
             build();
             expect("same statement after the dev build", read(ps), "dev");
