@@ -550,10 +550,18 @@ func TestCatalogUnreachableFailsOpen(t *testing.T) {
 		t.Fatalf("guard with catalog down: %v", err)
 	}
 
+	// The catalog view cannot say which models defer: its catalog queries describe the dev schema as it is.
+	cv := e.connect(t, map[string]string{"options": "-c deferproxy.catalog_view=on"})
+	wantList(t, "catalog view, catalog down", strings1(t, cv, devListing), devAsItIs)
+
 	e2 := newEnv(t, envOptions{catalogDSN: dead, onCatalogError: "fail"})
 	c2 := e2.connect(t, nil)
 	if _, err := c2.Exec(ctx, "select src from dbt_fabio.stg_orders"); pgCode(err) != "58000" {
 		t.Fatalf("on_catalog_error fail: want 58000, got %v", err)
+	}
+	cv2 := e2.connect(t, map[string]string{"options": "-c deferproxy.catalog_view=on"})
+	if _, err := cv2.Exec(ctx, devListing); pgCode(err) != "58000" {
+		t.Fatalf("catalog view, on_catalog_error fail: want 58000, got %v", err)
 	}
 }
 
