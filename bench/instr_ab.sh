@@ -34,6 +34,7 @@ deferral HookDeferredWarm 30000
 deferral HookExistingWarm 75000
 deferral HookDbtModelWarm 1500
 deferral HookDeferredLiterals 2000
+deferral Current 300000
 rewrite PrefilterMiss 30000
 rewrite PrefilterMissPgbench 200000
 rewrite CacheHit/stripe 100000
