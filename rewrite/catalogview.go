@@ -16,8 +16,8 @@ import (
 // A synthetic relation's oid is 4294967295 minus production's (the top of the oid space, which PostgreSQL's
 // counter does not reach in practice), so joins on oid between the rewritten catalogs agree, and a query about
 // production's relation still finds production's own rows once. A missing dev schema gets a synthetic namespace
-// oid from the top quarter of the oid space. Functions that take an oid (obj_description, pg_get_viewdef,
-// pg_table_is_visible) read the real catalogs and see no synthetic relation.
+// oid from the top quarter of the oid space. Functions that take an oid read the real catalogs: the calls of those
+// the view knows (viewedFunctions) are rewritten to give production's answer; any other sees no such relation.
 
 // ViewNode is one deferred model the catalog view shows in a dev schema.
 type ViewNode struct {
