@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/deferproxy/deferproxy/catalog"
 	"github.com/deferproxy/deferproxy/internal/pgtest"
 	"github.com/deferproxy/deferproxy/rewrite"
 )
@@ -45,15 +46,14 @@ create table analytics.stg (id int primary key);
 		// Production lacks it: not shown.
 		{DevSchema: "dbt_fabio", DevName: "gone", ProdSchema: "analytics", ProdName: "gone"},
 	}
-	cols := rewrite.CatalogColumns{}
-	rows, _ := conn.Query(ctx, `SELECT n.nspname || '.' || c.relname, a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
-JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname || '.' || c.relname = ANY ($1) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY 1, a.attnum`, rewrite.ViewedCatalogRelations())
-	var rel, name, typ string
-	if _, err := pgx.ForEachRow(rows, []any{&rel, &name, &typ}, func() error {
-		cols[rel] = append(cols[rel], rewrite.Column{Name: name, Type: typ})
-		return nil
-	}); err != nil {
+	// The columns as the proxy asks for them (catalog.DevCatalog.CatalogColumns), not a copy of its query.
+	dc, err := catalog.NewDevCatalog(catalog.DevCatalogConfig{DSN: c.URL("postgres", "", db), NoNotify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dc.Close()
+	cols, err := dc.CatalogColumns(ctx, db)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if len(cols) != len(rewrite.ViewedCatalogRelations()) {
